@@ -1,0 +1,249 @@
+// RSA signatures with native BigInt (RFC 8017): RSASSA-PKCS1-v1_5 (§8.2, EMSA §9.2) and RSASSA-PSS
+// (§8.1, EMSA §9.1, MGF1 §B.2.1). No RSA encryption: TLS 1.2 here never uses RSA key exchange.
+//
+// BigInt arithmetic is not constant-time, so the private-key operation is blinded (random r, r^e) and
+// uses CRT; it is one function (rsaPrivateOp) that a native or constant-time provider can replace.
+import type { HashName, PrivateKey, PublicKey } from './keys.js';
+import { hash, hashLength } from './hash.js';
+import { timingSafeEqual } from './ct.js';
+import { randomBytes } from './random.js';
+import { concat } from '../wire/bytes.js';
+
+export type RsaPublicKey = PublicKey & { type: 'rsa' };
+export type RsaPrivateKey = PrivateKey & { type: 'rsa' };
+
+// ---- integer helpers (RFC 8017 §4) ----
+
+export function os2ip(b: Uint8Array): bigint {
+  let hex = '';
+  for (const x of b) hex += x.toString(16).padStart(2, '0');
+  return hex.length === 0 ? 0n : BigInt('0x' + hex);
+}
+
+/** I2OSP(x, len); throws if x does not fit in len bytes ("integer too large"). */
+export function i2osp(x: bigint, len: number): Uint8Array {
+  if (x < 0n) throw new RangeError('i2osp: negative integer');
+  const hex = x.toString(16);
+  if (hex.length > 2 * len) throw new RangeError('i2osp: integer too large');
+  const padded = hex.padStart(2 * len, '0');
+  const out = new Uint8Array(len);
+  for (let i = 0; i < len; i++) out[i] = parseInt(padded.slice(2 * i, 2 * i + 2), 16);
+  return out;
+}
+
+function bitLength(n: bigint): number {
+  return n === 0n ? 0 : n.toString(2).length;
+}
+
+function mod(a: bigint, m: bigint): bigint {
+  const r = a % m;
+  return r < 0n ? r + m : r;
+}
+
+/** base^exp mod m with a fixed 4-bit window (one multiplication per window, including by table[0]). */
+export function modPow(base: bigint, exp: bigint, m: bigint): bigint {
+  if (m === 1n) return 0n;
+  const b = mod(base, m);
+  const table: bigint[] = [1n];
+  for (let i = 1; i < 16; i++) table.push((table[i - 1]! * b) % m);
+  const hex = exp.toString(16);
+  let r = 1n;
+  for (let i = 0; i < hex.length; i++) {
+    r = (r * r) % m;
+    r = (r * r) % m;
+    r = (r * r) % m;
+    r = (r * r) % m;
+    r = (r * table[parseInt(hex[i]!, 16)]!) % m;
+  }
+  return r;
+}
+
+export function modInverse(a: bigint, m: bigint): bigint {
+  let [oldR, r] = [mod(a, m), m];
+  let [oldS, s] = [1n, 0n];
+  while (r !== 0n) {
+    const q = oldR / r;
+    [oldR, r] = [r, oldR - q * r];
+    [oldS, s] = [s, oldS - q * s];
+  }
+  if (oldR !== 1n) throw new RangeError('modInverse: not invertible');
+  return mod(oldS, m);
+}
+
+function gcd(a: bigint, b: bigint): bigint {
+  while (b !== 0n) [a, b] = [b, a % b];
+  return a;
+}
+
+function modulusBytes(n: bigint): number {
+  return Math.ceil(bitLength(n) / 8);
+}
+
+// ---- primitives (RFC 8017 §5.2) ----
+
+/** RSAVP1: s^e mod n. Caller has checked 0 <= s < n. */
+function rsaPublicOp(key: RsaPublicKey, s: bigint): bigint {
+  return modPow(s, key.e, key.n);
+}
+
+/**
+ * RSASP1 with CRT (§5.2.1 2.b) and base blinding: s = (m·r^e)^d · r^-1 mod n. The result is checked
+ * with the public exponent, so a CRT fault cannot leak a factor of n (Boneh–DeMillo–Lipton).
+ */
+export function rsaPrivateOp(key: RsaPrivateKey, m: bigint): bigint {
+  const { n, e, p, q, dp, dq, qi } = key;
+  if (m < 0n || m >= n) throw new RangeError('rsa: message representative out of range');
+  let r: bigint;
+  do {
+    r = mod(os2ip(randomBytes(modulusBytes(n) + 8)), n);
+  } while (r < 2n || gcd(r, n) !== 1n);
+  const blinded = (m * modPow(r, e, n)) % n;
+  const s1 = modPow(blinded % p, dp, p);
+  const s2 = modPow(blinded % q, dq, q);
+  const h = mod(qi * (s1 - s2), p);
+  const sBlinded = s2 + q * h;
+  const s = (sBlinded * modInverse(r, n)) % n;
+  if (modPow(s, e, n) !== m) throw new Error('rsa: private-key operation failed its consistency check');
+  return s;
+}
+
+// ---- EMSA-PKCS1-v1_5 (RFC 8017 §9.2) ----
+
+/** DER DigestInfo prefixes, RFC 8017 §9.2 Note 1 (AlgorithmIdentifier with NULL parameters). */
+const DIGEST_INFO_PREFIX: Record<HashName, Uint8Array> = {
+  sha1: Uint8Array.from([0x30, 0x21, 0x30, 0x09, 0x06, 0x05, 0x2b, 0x0e, 0x03, 0x02, 0x1a, 0x05, 0x00, 0x04, 0x14]),
+  sha256: Uint8Array.from([0x30, 0x31, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x01, 0x05, 0x00, 0x04, 0x20]),
+  sha384: Uint8Array.from([0x30, 0x41, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x02, 0x05, 0x00, 0x04, 0x30]),
+  sha512: Uint8Array.from([0x30, 0x51, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x03, 0x05, 0x00, 0x04, 0x40]),
+};
+
+/** EM = 0x00 || 0x01 || PS (0xff...) || 0x00 || DigestInfo. */
+function emsaPkcs1Encode(hashName: HashName, message: Uint8Array, emLen: number): Uint8Array {
+  const t = concat(DIGEST_INFO_PREFIX[hashName], hash(hashName, message));
+  if (emLen < t.length + 11) throw new RangeError('rsa: intended encoded message length too short');
+  const em = new Uint8Array(emLen).fill(0xff);
+  em[0] = 0x00;
+  em[1] = 0x01;
+  em[emLen - t.length - 1] = 0x00;
+  em.set(t, emLen - t.length);
+  return em;
+}
+
+/** RSASSA-PKCS1-V1_5-SIGN (§8.2.1). */
+export function rsaPkcs1Sign(key: RsaPrivateKey, hashName: HashName, message: Uint8Array): Uint8Array {
+  const k = modulusBytes(key.n);
+  const em = emsaPkcs1Encode(hashName, message, k);
+  return i2osp(rsaPrivateOp(key, os2ip(em)), k);
+}
+
+/**
+ * RSASSA-PKCS1-V1_5-VERIFY (§8.2.2): recompute the one valid encoding and compare all of it in
+ * constant time. This rejects every non-canonical form (absent NULL, BER lengths, garbage).
+ */
+export function rsaPkcs1Verify(key: RsaPublicKey, hashName: HashName, message: Uint8Array, signature: Uint8Array): boolean {
+  const k = modulusBytes(key.n);
+  if (signature.length !== k) return false;
+  const s = os2ip(signature);
+  if (s >= key.n) return false;
+  let expected: Uint8Array;
+  try {
+    expected = emsaPkcs1Encode(hashName, message, k);
+  } catch {
+    return false;
+  }
+  return timingSafeEqual(i2osp(rsaPublicOp(key, s), k), expected);
+}
+
+// ---- EMSA-PSS (RFC 8017 §9.1) ----
+
+/** MGF1 (§B.2.1). */
+export function mgf1(hashName: HashName, seed: Uint8Array, maskLen: number): Uint8Array {
+  const out = new Uint8Array(maskLen);
+  const hLen = hashLength(hashName);
+  const counter = new Uint8Array(4);
+  for (let c = 0, off = 0; off < maskLen; c++, off += hLen) {
+    new DataView(counter.buffer).setUint32(0, c);
+    const block = hash(hashName, concat(seed, counter));
+    out.set(block.subarray(0, Math.min(hLen, maskLen - off)), off);
+  }
+  return out;
+}
+
+function pssMPrime(hashName: HashName, mHash: Uint8Array, salt: Uint8Array): Uint8Array {
+  return hash(hashName, concat(new Uint8Array(8), mHash, salt));
+}
+
+/** EMSA-PSS-ENCODE (§9.1.1). */
+function emsaPssEncode(hashName: HashName, mgfHash: HashName, message: Uint8Array, emBits: number, salt: Uint8Array): Uint8Array {
+  const hLen = hashLength(hashName);
+  const emLen = Math.ceil(emBits / 8);
+  if (emLen < hLen + salt.length + 2) throw new RangeError('rsa-pss: encoding error (key too small for hash and salt)');
+  const h = pssMPrime(hashName, hash(hashName, message), salt);
+  const db = new Uint8Array(emLen - hLen - 1);
+  db[db.length - salt.length - 1] = 0x01;
+  db.set(salt, db.length - salt.length);
+  const mask = mgf1(mgfHash, h, db.length);
+  for (let i = 0; i < db.length; i++) db[i]! ^= mask[i]!;
+  db[0]! &= 0xff >>> (8 * emLen - emBits);
+  return concat(db, h, Uint8Array.of(0xbc));
+}
+
+/** EMSA-PSS-VERIFY (§9.1.2). */
+function emsaPssVerify(hashName: HashName, mgfHash: HashName, message: Uint8Array, em: Uint8Array, emBits: number, sLen: number): boolean {
+  const hLen = hashLength(hashName);
+  const emLen = Math.ceil(emBits / 8);
+  if (em.length !== emLen || emLen < hLen + sLen + 2) return false;
+  if (em[emLen - 1] !== 0xbc) return false;
+  const maskedDb = em.subarray(0, emLen - hLen - 1);
+  const h = em.subarray(emLen - hLen - 1, emLen - 1);
+  const topMask = 0xff >>> (8 * emLen - emBits);
+  if ((maskedDb[0]! & ~topMask & 0xff) !== 0) return false;
+  const mask = mgf1(mgfHash, h, maskedDb.length);
+  const db = new Uint8Array(maskedDb.length);
+  for (let i = 0; i < db.length; i++) db[i] = maskedDb[i]! ^ mask[i]!;
+  db[0]! &= topMask;
+  const psLen = emLen - hLen - sLen - 2;
+  for (let i = 0; i < psLen; i++) if (db[i] !== 0) return false;
+  if (db[psLen] !== 0x01) return false;
+  const salt = db.subarray(db.length - sLen);
+  return timingSafeEqual(pssMPrime(hashName, hash(hashName, message), salt), h);
+}
+
+/** RSASSA-PSS-SIGN (§8.1.1). TLS uses saltLength = hash length (RFC 8446 §4.2.3). */
+export function rsaPssSign(
+  key: RsaPrivateKey,
+  hashName: HashName,
+  message: Uint8Array,
+  saltLength: number,
+  mgfHash: HashName = hashName,
+): Uint8Array {
+  const modBits = bitLength(key.n);
+  const k = modulusBytes(key.n);
+  const em = emsaPssEncode(hashName, mgfHash, message, modBits - 1, randomBytes(saltLength));
+  return i2osp(rsaPrivateOp(key, os2ip(em)), k);
+}
+
+/** RSASSA-PSS-VERIFY (§8.1.2) with a fixed, expected salt length. */
+export function rsaPssVerify(
+  key: RsaPublicKey,
+  hashName: HashName,
+  message: Uint8Array,
+  signature: Uint8Array,
+  saltLength: number,
+  mgfHash: HashName = hashName,
+): boolean {
+  const modBits = bitLength(key.n);
+  const k = modulusBytes(key.n);
+  if (signature.length !== k || saltLength < 0) return false;
+  const s = os2ip(signature);
+  if (s >= key.n) return false;
+  const m = rsaPublicOp(key, s);
+  const emBits = modBits - 1;
+  let em: Uint8Array;
+  try {
+    em = i2osp(m, Math.ceil(emBits / 8)); // fails when m has more bytes than emLen
+  } catch {
+    return false;
+  }
+  return emsaPssVerify(hashName, mgfHash, message, em, emBits, saltLength);
+}
