@@ -3,8 +3,8 @@
 //
 // BigInt arithmetic is not constant-time, so the private-key operation is blinded (random r, r^e) and
 // uses CRT; it is one function (rsaPrivateOp) that a native or constant-time provider can replace.
-import type { HashName, PrivateKey, PublicKey } from './keys.js';
-import { hash, hashLength } from './hash.js';
+import type { PrivateKey, PublicKey } from './keys.js';
+import { hash, hashLength, type DigestName } from './hash.js';
 import { timingSafeEqual } from './ct.js';
 import { randomBytes } from './random.js';
 import { concat } from '../wire/bytes.js';
@@ -110,15 +110,16 @@ export function rsaPrivateOp(key: RsaPrivateKey, m: bigint): bigint {
 // ---- EMSA-PKCS1-v1_5 (RFC 8017 §9.2) ----
 
 /** DER DigestInfo prefixes, RFC 8017 §9.2 Note 1 (AlgorithmIdentifier with NULL parameters). */
-const DIGEST_INFO_PREFIX: Record<HashName, Uint8Array> = {
+const DIGEST_INFO_PREFIX: Record<DigestName, Uint8Array> = {
   sha1: Uint8Array.from([0x30, 0x21, 0x30, 0x09, 0x06, 0x05, 0x2b, 0x0e, 0x03, 0x02, 0x1a, 0x05, 0x00, 0x04, 0x14]),
+  sha224: Uint8Array.from([0x30, 0x2d, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x04, 0x05, 0x00, 0x04, 0x1c]),
   sha256: Uint8Array.from([0x30, 0x31, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x01, 0x05, 0x00, 0x04, 0x20]),
   sha384: Uint8Array.from([0x30, 0x41, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x02, 0x05, 0x00, 0x04, 0x30]),
   sha512: Uint8Array.from([0x30, 0x51, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x03, 0x05, 0x00, 0x04, 0x40]),
 };
 
 /** EM = 0x00 || 0x01 || PS (0xff...) || 0x00 || DigestInfo. */
-function emsaPkcs1Encode(hashName: HashName, message: Uint8Array, emLen: number): Uint8Array {
+function emsaPkcs1Encode(hashName: DigestName, message: Uint8Array, emLen: number): Uint8Array {
   const t = concat(DIGEST_INFO_PREFIX[hashName], hash(hashName, message));
   if (emLen < t.length + 11) throw new RangeError('rsa: intended encoded message length too short');
   const em = new Uint8Array(emLen).fill(0xff);
@@ -130,7 +131,7 @@ function emsaPkcs1Encode(hashName: HashName, message: Uint8Array, emLen: number)
 }
 
 /** RSASSA-PKCS1-V1_5-SIGN (§8.2.1). */
-export function rsaPkcs1Sign(key: RsaPrivateKey, hashName: HashName, message: Uint8Array): Uint8Array {
+export function rsaPkcs1Sign(key: RsaPrivateKey, hashName: DigestName, message: Uint8Array): Uint8Array {
   const k = modulusBytes(key.n);
   const em = emsaPkcs1Encode(hashName, message, k);
   return i2osp(rsaPrivateOp(key, os2ip(em)), k);
@@ -140,7 +141,7 @@ export function rsaPkcs1Sign(key: RsaPrivateKey, hashName: HashName, message: Ui
  * RSASSA-PKCS1-V1_5-VERIFY (§8.2.2): recompute the one valid encoding and compare all of it in
  * constant time. This rejects every non-canonical form (absent NULL, BER lengths, garbage).
  */
-export function rsaPkcs1Verify(key: RsaPublicKey, hashName: HashName, message: Uint8Array, signature: Uint8Array): boolean {
+export function rsaPkcs1Verify(key: RsaPublicKey, hashName: DigestName, message: Uint8Array, signature: Uint8Array): boolean {
   const k = modulusBytes(key.n);
   if (signature.length !== k) return false;
   const s = os2ip(signature);
@@ -157,7 +158,7 @@ export function rsaPkcs1Verify(key: RsaPublicKey, hashName: HashName, message: U
 // ---- EMSA-PSS (RFC 8017 §9.1) ----
 
 /** MGF1 (§B.2.1). */
-export function mgf1(hashName: HashName, seed: Uint8Array, maskLen: number): Uint8Array {
+export function mgf1(hashName: DigestName, seed: Uint8Array, maskLen: number): Uint8Array {
   const out = new Uint8Array(maskLen);
   const hLen = hashLength(hashName);
   const counter = new Uint8Array(4);
@@ -169,12 +170,12 @@ export function mgf1(hashName: HashName, seed: Uint8Array, maskLen: number): Uin
   return out;
 }
 
-function pssMPrime(hashName: HashName, mHash: Uint8Array, salt: Uint8Array): Uint8Array {
+function pssMPrime(hashName: DigestName, mHash: Uint8Array, salt: Uint8Array): Uint8Array {
   return hash(hashName, concat(new Uint8Array(8), mHash, salt));
 }
 
 /** EMSA-PSS-ENCODE (§9.1.1). */
-function emsaPssEncode(hashName: HashName, mgfHash: HashName, message: Uint8Array, emBits: number, salt: Uint8Array): Uint8Array {
+function emsaPssEncode(hashName: DigestName, mgfHash: DigestName, message: Uint8Array, emBits: number, salt: Uint8Array): Uint8Array {
   const hLen = hashLength(hashName);
   const emLen = Math.ceil(emBits / 8);
   if (emLen < hLen + salt.length + 2) throw new RangeError('rsa-pss: encoding error (key too small for hash and salt)');
@@ -189,7 +190,7 @@ function emsaPssEncode(hashName: HashName, mgfHash: HashName, message: Uint8Arra
 }
 
 /** EMSA-PSS-VERIFY (§9.1.2). */
-function emsaPssVerify(hashName: HashName, mgfHash: HashName, message: Uint8Array, em: Uint8Array, emBits: number, sLen: number): boolean {
+function emsaPssVerify(hashName: DigestName, mgfHash: DigestName, message: Uint8Array, em: Uint8Array, emBits: number, sLen: number): boolean {
   const hLen = hashLength(hashName);
   const emLen = Math.ceil(emBits / 8);
   if (em.length !== emLen || emLen < hLen + sLen + 2) return false;
@@ -212,10 +213,10 @@ function emsaPssVerify(hashName: HashName, mgfHash: HashName, message: Uint8Arra
 /** RSASSA-PSS-SIGN (§8.1.1). TLS uses saltLength = hash length (RFC 8446 §4.2.3). */
 export function rsaPssSign(
   key: RsaPrivateKey,
-  hashName: HashName,
+  hashName: DigestName,
   message: Uint8Array,
   saltLength: number,
-  mgfHash: HashName = hashName,
+  mgfHash: DigestName = hashName,
 ): Uint8Array {
   const modBits = bitLength(key.n);
   const k = modulusBytes(key.n);
@@ -226,11 +227,11 @@ export function rsaPssSign(
 /** RSASSA-PSS-VERIFY (§8.1.2) with a fixed, expected salt length. */
 export function rsaPssVerify(
   key: RsaPublicKey,
-  hashName: HashName,
+  hashName: DigestName,
   message: Uint8Array,
   signature: Uint8Array,
   saltLength: number,
-  mgfHash: HashName = hashName,
+  mgfHash: DigestName = hashName,
 ): boolean {
   const modBits = bitLength(key.n);
   const k = modulusBytes(key.n);

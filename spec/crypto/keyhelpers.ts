@@ -44,3 +44,49 @@ export function privateKeyFromNode(k: KeyObject): PrivateKey {
 export function privateKeyFromPem(pem: string | Buffer): PrivateKey {
   return privateKeyFromNode(createPrivateKey(pem));
 }
+
+/**
+ * Test-only: an RSA private key from (n, e, d) alone, factoring n with the classic method
+ * (NIST SP 800-56B rev2 Appendix C.2): k = de - 1 = 2^t·r; for small g, a non-trivial square root of 1
+ * among g^r, g^2r, ... reveals p = gcd(x - 1, n).
+ */
+export function rsaKeyFromNED(n: bigint, e: bigint, d: bigint): PrivateKey & { type: 'rsa' } {
+  const modPow = (b: bigint, x: bigint, m: bigint): bigint => {
+    let r = 1n;
+    b %= m;
+    for (; x > 0n; x >>= 1n, b = (b * b) % m) if (x & 1n) r = (r * b) % m;
+    return r;
+  };
+  const gcd = (a: bigint, b: bigint): bigint => (b === 0n ? a : gcd(b, a % b));
+  const inv = (a: bigint, m: bigint): bigint => {
+    let [r0, r1, s0, s1] = [a % m, m, 1n, 0n];
+    while (r1 !== 0n) {
+      const q = r0 / r1;
+      [r0, r1, s0, s1] = [r1, r0 - q * r1, s1, s0 - q * s1];
+    }
+    return ((s0 % m) + m) % m;
+  };
+  const k = d * e - 1n;
+  let r = k;
+  while ((r & 1n) === 0n) r >>= 1n;
+  for (let g = 2n; g < 1000n; g++) {
+    let x = modPow(g, r, n);
+    let root = 0n; // a square root of 1 other than ±1
+    for (let i = 0; i < 4096 && x !== 1n && x !== n - 1n; i++) {
+      const y = (x * x) % n;
+      if (y === 1n) {
+        root = x;
+        break;
+      }
+      x = y;
+    }
+    if (root === 0n) continue;
+    const p = gcd(root - 1n, n);
+    if (p === 1n || p === n) continue;
+    const q = n / p;
+    const bits = n.toString(2).length;
+    const publicKey = { type: 'rsa' as const, n, e, bits };
+    return { type: 'rsa', n, e, d, p, q, dp: d % (p - 1n), dq: d % (q - 1n), qi: inv(q, p), bits, publicKey };
+  }
+  throw new Error('rsaKeyFromNED: could not factor n');
+}
