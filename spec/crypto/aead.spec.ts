@@ -112,6 +112,34 @@ describe('crypto/aead', () => {
     });
   }
 
+  for (const name of names) {
+    it(`${name}: one Aead object seals and opens many records of varied sizes like node:crypto (state is reset per record)`, () => {
+      const key = new Uint8Array(aeadKeyLength(name)).map((_, i) => (i * 31 + 7) & 0xff);
+      const nodeName = name === 'CHACHA20-POLY1305' ? 'chacha20-poly1305' : name === 'AES-128-GCM' ? 'aes-128-gcm' : 'aes-256-gcm';
+      for (const lowMemory of [false, true]) {
+        const a = createAead(name, key, { lowMemory });
+        for (const len of [0, 1, 3, 15, 16, 17, 31, 64, 100, 1000, 4097, 16384, 16384 + 2048]) {
+          // Inputs at odd byte offsets, as slices of a received record would be.
+          const backing = new Uint8Array(len + 40).map((_, i) => (i * 7 + len) & 0xff);
+          const pt = backing.subarray(3, 3 + len);
+          const aad = backing.subarray(1, 14);
+          const nonce = backing.subarray(len + 5, len + 17);
+          const c = createCipheriv(nodeName as 'aes-128-gcm', key, nonce, { authTagLength: 16 });
+          c.setAAD(aad, { plaintextLength: len });
+          const expected = concat(c.update(pt), c.final(), c.getAuthTag());
+          const sealed = a.seal(nonce, pt, aad);
+          expect(toHex(sealed), `len ${len}`).to.equal(toHex(expected));
+          const shifted = new Uint8Array(sealed.length + 1);
+          shifted.set(sealed, 1);
+          expect(toHex(a.open(nonce, shifted.subarray(1), aad)!), `len ${len}`).to.equal(toHex(pt));
+          const bad = sealed.slice();
+          bad[bad.length - 1]! ^= 1;
+          expect(a.open(nonce, bad, aad)).to.equal(null);
+        }
+      }
+    });
+  }
+
   it('rejects a key of the wrong length at creation', () => {
     expect(() => createAead('AES-128-GCM', new Uint8Array(32))).to.throw(TypeError);
     expect(() => createAead('CHACHA20-POLY1305', new Uint8Array(16))).to.throw(TypeError);
