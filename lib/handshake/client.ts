@@ -1,0 +1,239 @@
+// The client side of the TLS 1.2 handshake (RFC 5246 §7.3 Figure 1), as straight-line async code:
+// the position in this function is the state.
+import { TLSError } from '../alert.js';
+import { timingSafeEqual } from '../crypto/ct.js';
+import { randomBytes } from '../crypto/random.js';
+import { schemeName, schemeToAlgorithm, signData, verifySignature } from '../crypto/signature.js';
+import type { KxContext } from '../kx/key-exchange.js';
+import '../kx/index.js';
+import { keyExchangeProvider } from '../kx/registry.js';
+import type { Certificate } from '../pki/x509.js';
+import { parseCertificate } from '../pki/x509.js';
+import { TLS10, TLS12 } from '../record/content-type.js';
+import { suiteById, type CipherSuite } from '../suites.js';
+import { concat } from '../wire/bytes.js';
+import { Reader } from '../wire/reader.js';
+import { Writer } from '../wire/writer.js';
+import { pickCertificate, type CertifiedKey } from './config.js';
+import type { Engine } from './engine.js';
+import {
+  EC_POINT_FORMATS_UNCOMPRESSED, EMPTY_RENEGOTIATION_INFO, ExtensionType, encodeAlpn, encodeServerName, encodeU16List,
+  parseAlpn, parseEcPointFormats, parseRenegotiationInfo, requireEmpty,
+} from './extensions.js';
+import { HandshakeType } from './handshake-type.js';
+import { computeMasterSecret, deriveConnectionKeys, verifyData } from './key-schedule.js';
+import { encodeCertificateMessage, parseCertificateMessage } from './messages/certificate.js';
+import { parseCertificateRequest, type CertificateRequest } from './messages/certificate-request.js';
+import { encodeClientHello } from './messages/client-hello.js';
+import { readDigitallySigned, writeDigitallySigned } from './messages/digitally-signed.js';
+import { parseFinished } from './messages/finished.js';
+import { parseServerHello, type ServerHello } from './messages/server-hello.js';
+import { authFailure, authenticatePeer } from './peer-auth.js';
+import type { HandshakeResult } from './session.js';
+
+export interface ClientConfig {
+  suites: CipherSuite[];
+  groups: number[];
+  signatureSchemes: number[];
+  alpnProtocols: string[];
+  /** SNI to send (omitted for IP addresses, RFC 6066 §3). */
+  servername: string | undefined;
+  /** Host to check the certificate against. */
+  verifyHost: string | undefined;
+  trustAnchors: () => Certificate[];
+  rejectUnauthorized: boolean;
+  checkServerIdentity?: (host: string, cert: Certificate) => Error | undefined;
+  /** Client certificates, to answer a CertificateRequest. */
+  certificates: CertifiedKey[];
+  /** Raw user options, handed to key exchanges. */
+  options: Readonly<Record<string, unknown>>;
+  signal: AbortSignal;
+  onKeylog?: (line: string) => void;
+}
+
+export async function clientHandshake(engine: Engine, cfg: ClientConfig): Promise<HandshakeResult> {
+  const offered = cfg.suites.filter((s) => keyExchangeProvider(s.kx)?.clientCanOffer(cfg.options));
+  if (offered.length === 0) throw new TLSError('internal_error', 'no cipher suite can be offered with this configuration');
+  const clientRandom = randomBytes(32);
+
+  // --- ClientHello (§7.4.1.2) ---
+  const exts: Array<[number, Uint8Array]> = [];
+  if (cfg.servername) exts.push([ExtensionType.server_name, encodeServerName(cfg.servername)]);
+  exts.push([ExtensionType.extended_master_secret, new Uint8Array(0)]);
+  exts.push([ExtensionType.renegotiation_info, EMPTY_RENEGOTIATION_INFO]);
+  exts.push([ExtensionType.supported_groups, encodeU16List(cfg.groups)]);
+  exts.push([ExtensionType.ec_point_formats, EC_POINT_FORMATS_UNCOMPRESSED]);
+  exts.push([ExtensionType.signature_algorithms, encodeU16List(cfg.signatureSchemes)]);
+  if (cfg.alpnProtocols.length) exts.push([ExtensionType.application_layer_protocol_negotiation, encodeAlpn(cfg.alpnProtocols)]);
+  const sentExtensions = new Map(exts);
+  // Many servers expect the first record to say TLS 1.0 (RFC 5246 Appendix E.1).
+  engine.records.writeVersion = TLS10;
+  engine.sendHandshake(
+    HandshakeType.client_hello,
+    encodeClientHello({
+      version: TLS12,
+      random: clientRandom,
+      sessionId: new Uint8Array(0),
+      cipherSuites: offered.map((s) => s.id),
+      compressionMethods: [0],
+      extensions: exts,
+    }),
+  );
+  engine.records.writeVersion = TLS12;
+
+  // --- ServerHello (§7.4.1.3) ---
+  const sh = parseServerHello((await engine.expect(HandshakeType.server_hello)).body);
+  if (sh.version !== TLS12) throw new TLSError('protocol_version', `server chose version 0x${sh.version.toString(16)}; only TLS 1.2 (0x0303) is supported`);
+  const suite = offered.find((s) => s.id === sh.cipherSuite);
+  if (!suite) throw new TLSError('illegal_parameter', `server chose cipher suite 0x${sh.cipherSuite.toString(16).padStart(4, '0')}${suiteById(sh.cipherSuite) ? ` (${suiteById(sh.cipherSuite)!.name})` : ''}, which we did not offer`);
+  const negotiated = checkServerExtensions(sh, sentExtensions, cfg.alpnProtocols);
+  engine.records.setNegotiatedVersion(TLS12);
+  engine.transcript.setHash(suite.prf);
+
+  const provider = keyExchangeProvider(suite.kx)!;
+  const kx = provider.create();
+  const info: Record<string, unknown> = {};
+  const ctx: KxContext = {
+    role: 'client', suite, clientRandom, serverRandom: sh.random, clientGroups: cfg.groups, groups: cfg.groups,
+    clientExtensions: sentExtensions, servername: cfg.servername, options: cfg.options, signal: cfg.signal, info,
+  };
+
+  // --- server Certificate (§7.4.2) ---
+  const certAuth = suite.auth === 'ECDSA' || suite.auth === 'RSA';
+  let peerCertificates: Certificate[] = [];
+  let auth = { authorized: false, authorizationError: undefined as Error | undefined, verifiedChain: undefined as Certificate[] | undefined };
+  if (certAuth) {
+    const certs = parseCertificateMessage((await engine.expect(HandshakeType.certificate)).body);
+    if (certs.length === 0) throw new TLSError('decode_error', 'server sent an empty Certificate message');
+    peerCertificates = certs.map((der, i) => {
+      try {
+        return parseCertificate(der);
+      } catch (e) {
+        throw new TLSError('bad_certificate', `server certificate #${i} does not parse: ${(e as Error).message}`);
+      }
+    });
+    const leaf = peerCertificates[0]!;
+    if (!leaf.publicKey || !keyFitsAuthPublic(leaf, suite)) throw new TLSError('unsupported_certificate', `server certificate key (${leaf.publicKey?.type ?? 'unsupported'}) cannot authenticate ${suite.name}`);
+    const res = authenticatePeer(peerCertificates, {
+      trustAnchors: cfg.trustAnchors(), purpose: 'server', host: cfg.verifyHost, checkServerIdentity: cfg.checkServerIdentity,
+    });
+    if (!res.authorized && cfg.rejectUnauthorized) throw authFailure(res, 'server');
+    auth = res;
+  }
+
+  // --- ServerKeyExchange (§7.4.3), optional for some exchanges ---
+  let msg = await engine.expect(HandshakeType.server_key_exchange, HandshakeType.certificate_request, HandshakeType.server_hello_done);
+  let peerSignatureScheme: number | undefined;
+  if (msg.type === HandshakeType.server_key_exchange) {
+    const r = new Reader(msg.body, 'ServerKeyExchange');
+    kx.readServerParams(r);
+    const params = msg.body.subarray(0, r.offset);
+    if (certAuth) {
+      const ds = readDigitallySigned(r);
+      r.end();
+      peerSignatureScheme = ds.scheme;
+      verifyServerSignature(ds.scheme, ds.signature, peerCertificates[0]!, cfg.signatureSchemes, concat(clientRandom, sh.random, params));
+    } else {
+      r.end();
+    }
+    await kx.processServerParams(ctx, params);
+    msg = await engine.expect(HandshakeType.certificate_request, HandshakeType.server_hello_done);
+  } else {
+    if (!provider.serverKeyExchangeOptional) throw new TLSError('unexpected_message', `${suite.name} requires a ServerKeyExchange`);
+    await kx.processServerParams(ctx, undefined);
+  }
+
+  // --- CertificateRequest (§7.4.4) ---
+  let certRequest: CertificateRequest | undefined;
+  if (msg.type === HandshakeType.certificate_request) {
+    if (!certAuth) throw new TLSError('unexpected_message', 'CertificateRequest on a suite without server certificate');
+    certRequest = parseCertificateRequest(msg.body);
+    msg = await engine.expect(HandshakeType.server_hello_done);
+  }
+  // --- ServerHelloDone (§7.4.5) ---
+  if (msg.body.length !== 0) throw new TLSError('decode_error', 'ServerHelloDone must be empty');
+
+  // --- client Certificate (§7.4.6) ---
+  let clientCert: { cert: CertifiedKey; scheme: number } | undefined;
+  if (certRequest) {
+    clientCert = pickCertificate(cfg.certificates, 'ECDSA', certRequest.signatureSchemes) ?? pickCertificate(cfg.certificates, 'RSA', certRequest.signatureSchemes);
+    engine.sendHandshake(HandshakeType.certificate, encodeCertificateMessage(clientCert ? clientCert.cert.chain : []));
+  }
+
+  // --- ClientKeyExchange (§7.4.7) ---
+  const { message: ckeBody, premaster } = await kx.clientKeyExchange(ctx);
+  engine.sendHandshake(HandshakeType.client_key_exchange, ckeBody);
+  const ems = negotiated.ems;
+  const master = computeMasterSecret(suite, premaster, clientRandom, sh.random, ems ? engine.transcript.hash() : undefined);
+  premaster.fill(0);
+  cfg.onKeylog?.(`CLIENT_RANDOM ${hex(clientRandom)} ${hex(master)}\n`);
+
+  // --- CertificateVerify (§7.4.8) ---
+  if (clientCert) {
+    const alg = schemeToAlgorithm(clientCert.scheme)!;
+    const sig = signData(alg, clientCert.cert.key, engine.transcript.bytes());
+    engine.sendHandshake(HandshakeType.certificate_verify, writeDigitallySigned(new Writer(), { scheme: clientCert.scheme, signature: sig }).finish());
+  }
+
+  // --- ChangeCipherSpec + Finished (§7.1, §7.4.9) ---
+  const keys = deriveConnectionKeys(suite, master, clientRandom, sh.random);
+  engine.sendChangeCipherSpec(keys.client);
+  engine.sendHandshake(HandshakeType.finished, verifyData(suite, master, 'client', engine.transcript.hash()));
+  await engine.expectChangeCipherSpec(keys.server);
+  const expected = verifyData(suite, master, 'server', engine.transcript.hash());
+  const got = parseFinished((await engine.expect(HandshakeType.finished)).body);
+  if (!timingSafeEqual(expected, got)) throw new TLSError('decrypt_error', 'server Finished verify_data does not match (transcript or key mismatch)');
+
+  engine.transcript.release();
+  return {
+    suite, version: 'TLSv1.2', sessionId: sh.sessionId, masterSecret: master, extendedMasterSecret: ems, clientRandom,
+    serverRandom: sh.random, alpnProtocol: negotiated.alpn, servername: cfg.servername, peerCertificates,
+    verifiedChain: auth.verifiedChain, authorized: auth.authorized, authorizationError: auth.authorizationError,
+    kxInfo: info, peerSignatureScheme, resumed: false,
+  };
+}
+
+function keyFitsAuthPublic(leaf: Certificate, suite: CipherSuite): boolean {
+  const t = leaf.publicKey?.type;
+  return suite.auth === 'ECDSA' ? t === 'ec' || t === 'ed25519' : suite.auth === 'RSA' ? t === 'rsa' : false;
+}
+
+/** RFC 5246 §7.4.3: the signature covers client_random + server_random + params. */
+function verifyServerSignature(scheme: number, signature: Uint8Array, leaf: Certificate, offered: number[], signed: Uint8Array): void {
+  // §7.4.1.4.1: the server must use one of the algorithms we offered.
+  if (!offered.includes(scheme)) throw new TLSError('illegal_parameter', `server signed with ${schemeName(scheme)}, which we did not offer`);
+  const alg = schemeToAlgorithm(scheme);
+  const key = leaf.publicKey!;
+  const fits = alg && ((alg.kind === 'ecdsa' && key.type === 'ec') || (alg.kind === 'ed25519' && key.type === 'ed25519') || (alg.kind.startsWith('rsa') && key.type === 'rsa'));
+  if (!alg || !fits) throw new TLSError('illegal_parameter', `signature scheme ${schemeName(scheme)} does not match the certificate's ${key.type} key`);
+  if (!verifySignature(alg, key, signed, signature)) throw new TLSError('decrypt_error', `ServerKeyExchange signature (${schemeName(scheme)}) does not verify with the server certificate`);
+}
+
+/** §7.4.1.4: a server may only answer extensions we sent; check the ones that carry meaning. */
+function checkServerExtensions(sh: ServerHello, sent: Map<number, Uint8Array>, alpnOffered: string[]): { ems: boolean; alpn: string | false } {
+  for (const type of sh.extensions.keys()) {
+    if (!sent.has(type)) throw new TLSError('unsupported_extension', `server sent extension ${type}, which we did not offer`);
+  }
+  const ri = sh.extensions.get(ExtensionType.renegotiation_info);
+  // RFC 5746 §3.4: on an initial handshake the server's renegotiated_connection must be empty.
+  if (ri && parseRenegotiationInfo(ri).length !== 0) throw new TLSError('handshake_failure', 'non-empty renegotiation_info on the initial handshake');
+  const emsExt = sh.extensions.get(ExtensionType.extended_master_secret);
+  if (emsExt) requireEmpty(emsExt, 'extended_master_secret');
+  const pf = sh.extensions.get(ExtensionType.ec_point_formats);
+  if (pf && !parseEcPointFormats(pf).includes(0)) throw new TLSError('illegal_parameter', 'server does not accept uncompressed points');
+  let alpn: string | false = false;
+  const a = sh.extensions.get(ExtensionType.application_layer_protocol_negotiation);
+  if (a) {
+    const list = parseAlpn(a);
+    // RFC 7301 §3.1: exactly one protocol, one we offered.
+    if (list.length !== 1 || !alpnOffered.includes(list[0]!)) throw new TLSError('illegal_parameter', `server selected ALPN protocol ${JSON.stringify(list)}, which we did not offer`);
+    alpn = list[0]!;
+  }
+  const sni = sh.extensions.get(ExtensionType.server_name);
+  if (sni && sni.length !== 0) throw new TLSError('decode_error', 'server_name in ServerHello must be empty');
+  return { ems: emsExt !== undefined, alpn };
+}
+
+function hex(b: Uint8Array): string {
+  return Buffer.from(b).toString('hex');
+}

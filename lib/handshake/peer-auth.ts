@@ -1,0 +1,47 @@
+// Authenticating the peer's certificate chain: path validation (lib/pki/chain.ts) and, for servers,
+// the host name (RFC 6125, lib/pki/hostname.ts). A failure is fatal when rejectUnauthorized is set,
+// and otherwise recorded as authorizationError, as node:tls does.
+import { TLSError, type AlertName } from '../alert.js';
+import { verifyChain } from '../pki/chain.js';
+import { checkServerIdentity } from '../pki/hostname.js';
+import type { Certificate } from '../pki/x509.js';
+
+export interface PeerAuthResult {
+  authorized: boolean;
+  authorizationError: (Error & { code?: string; alert?: AlertName }) | undefined;
+  verifiedChain: Certificate[] | undefined;
+}
+
+export interface PeerAuthOptions {
+  trustAnchors: Certificate[];
+  purpose: 'server' | 'client';
+  /** Host to check (client side); undefined skips the name check. */
+  host?: string;
+  checkServerIdentity?: (host: string, cert: Certificate) => Error | undefined;
+  now?: Date;
+}
+
+export function authenticatePeer(chain: Certificate[], opts: PeerAuthOptions): PeerAuthResult {
+  const v = verifyChain({ chain, trustAnchors: opts.trustAnchors, purpose: opts.purpose, now: opts.now });
+  if (!v.ok) {
+    const err = Object.assign(new Error(v.reason), { code: v.code, alert: v.alert as AlertName });
+    return { authorized: false, authorizationError: err, verifiedChain: undefined };
+  }
+  if (opts.host !== undefined) {
+    const leaf = chain[0]!;
+    const check = opts.checkServerIdentity ?? checkServerIdentity;
+    const nameErr = check(opts.host, leaf);
+    if (nameErr) {
+      const err = Object.assign(nameErr, { code: (nameErr as { code?: string }).code ?? 'ERR_TLS_CERT_ALTNAME_INVALID', alert: 'certificate_unknown' as AlertName });
+      return { authorized: false, authorizationError: err, verifiedChain: v.path };
+    }
+  }
+  return { authorized: true, authorizationError: undefined, verifiedChain: v.path };
+}
+
+/** The fatal error to raise for a failed authentication. */
+export function authFailure(res: PeerAuthResult, who: 'server' | 'client'): TLSError {
+  const e = res.authorizationError!;
+  const alert: AlertName = e.alert ?? 'bad_certificate';
+  return new TLSError(alert, `${who} certificate rejected: ${e.message}`);
+}

@@ -1,0 +1,250 @@
+// The server side of the TLS 1.2 handshake (RFC 5246 §7.3 Figure 1):
+// processClientHello → pickCipherSuite → full handshake → establish keys → read Finished → send Finished.
+import { TLSError } from '../alert.js';
+import { timingSafeEqual } from '../crypto/ct.js';
+import { randomBytes } from '../crypto/random.js';
+import { schemeName, schemeToAlgorithm, signData, verifySignature } from '../crypto/signature.js';
+import type { KeyExchangeProvider, KxContext } from '../kx/key-exchange.js';
+import '../kx/index.js';
+import { keyExchangeProvider } from '../kx/registry.js';
+import { parseCertificate, type Certificate } from '../pki/x509.js';
+import { TLS12 } from '../record/content-type.js';
+import { TLS_EMPTY_RENEGOTIATION_INFO_SCSV, type CipherSuite } from '../suites.js';
+import { concat } from '../wire/bytes.js';
+import { Reader } from '../wire/reader.js';
+import { Writer } from '../wire/writer.js';
+import { pickCertificate, type CertifiedKey } from './config.js';
+import type { Engine } from './engine.js';
+import {
+  EC_POINT_FORMATS_UNCOMPRESSED, EMPTY_RENEGOTIATION_INFO, ExtensionType, encodeAlpn, parseAlpn, parseEcPointFormats,
+  parseRenegotiationInfo, parseServerName, parseU16List, requireEmpty,
+} from './extensions.js';
+import { HandshakeType } from './handshake-type.js';
+import { computeMasterSecret, deriveConnectionKeys, verifyData } from './key-schedule.js';
+import { encodeCertificateMessage, parseCertificateMessage } from './messages/certificate.js';
+import { ClientCertificateType, encodeCertificateRequest } from './messages/certificate-request.js';
+import { parseClientHello, type ClientHello } from './messages/client-hello.js';
+import { readDigitallySigned, writeDigitallySigned } from './messages/digitally-signed.js';
+import { parseFinished } from './messages/finished.js';
+import { encodeServerHello } from './messages/server-hello.js';
+import { authFailure, authenticatePeer } from './peer-auth.js';
+import type { HandshakeResult } from './session.js';
+
+export interface ServerConfig {
+  suites: CipherSuite[];
+  groups: number[];
+  signatureSchemes: number[];
+  alpnProtocols: string[];
+  certificates: CertifiedKey[];
+  /** Prefer our suite order over the client's (node: honorCipherOrder). */
+  honorCipherOrder: boolean;
+  requireExtendedMasterSecret: boolean;
+  /** Client certificates (RFC 5246 §7.4.4). */
+  requestCert: boolean;
+  rejectUnauthorized: boolean;
+  trustAnchors: () => Certificate[];
+  options: Readonly<Record<string, unknown>>;
+  signal: AbortSignal;
+  onKeylog?: (line: string) => void;
+  /** Called with the SNI before the certificate is chosen; may return other certificates (node: SNICallback). */
+  selectCertificates?: (servername: string | undefined) => Promise<CertifiedKey[] | undefined>;
+}
+
+/** What the client offered, decoded once. */
+interface ClientOffer {
+  hello: ClientHello;
+  servername: string | undefined;
+  groups: number[];
+  /** undefined: the extension was absent (RFC 5246 §7.4.1.4.1 defaults apply). */
+  signatureSchemes: number[] | undefined;
+  alpn: string[] | undefined;
+  ems: boolean;
+  secureRenegotiation: boolean;
+  pointFormats: number[] | undefined;
+}
+
+export async function serverHandshake(engine: Engine, cfg: ServerConfig): Promise<HandshakeResult> {
+  // --- ClientHello (§7.4.1.2) ---
+  const offer = readClientOffer(parseClientHello((await engine.expect(HandshakeType.client_hello)).body));
+  const ch = offer.hello;
+  if (cfg.requireExtendedMasterSecret && !offer.ems) throw new TLSError('handshake_failure', 'client does not support the extended master secret (RFC 7627), which this server requires');
+
+  const certificates = (await cfg.selectCertificates?.(offer.servername)) ?? cfg.certificates;
+  const choice = pickSuite(cfg, offer, certificates);
+  const { suite, provider, cert } = choice;
+  const alpn = pickAlpn(cfg.alpnProtocols, offer.alpn);
+
+  // --- ServerHello (§7.4.1.3) ---
+  const serverRandom = randomBytes(32);
+  const sessionId = randomBytes(32);
+  const exts: Array<[number, Uint8Array]> = [];
+  if (offer.secureRenegotiation) exts.push([ExtensionType.renegotiation_info, EMPTY_RENEGOTIATION_INFO]);
+  if (offer.ems) exts.push([ExtensionType.extended_master_secret, new Uint8Array(0)]);
+  if (offer.servername !== undefined) exts.push([ExtensionType.server_name, new Uint8Array(0)]);
+  if (alpn) exts.push([ExtensionType.application_layer_protocol_negotiation, encodeAlpn([alpn])]);
+  if (offer.pointFormats && (suite.kx.startsWith('ECDHE') || suite.auth === 'ECDSA')) exts.push([ExtensionType.ec_point_formats, EC_POINT_FORMATS_UNCOMPRESSED]);
+  engine.sendHandshake(HandshakeType.server_hello, encodeServerHello({ version: TLS12, random: serverRandom, sessionId, cipherSuite: suite.id, extensions: exts }));
+  engine.records.setNegotiatedVersion(TLS12);
+  engine.transcript.setHash(suite.prf);
+
+  const info: Record<string, unknown> = {};
+  const ctx: KxContext = {
+    role: 'server', suite, clientRandom: ch.random, serverRandom, clientGroups: offer.groups, groups: cfg.groups,
+    clientExtensions: ch.extensions, servername: offer.servername, options: cfg.options, signal: cfg.signal, info,
+  };
+  const kx = provider.create();
+
+  // --- Certificate (§7.4.2) ---
+  if (cert) engine.sendHandshake(HandshakeType.certificate, encodeCertificateMessage(cert.cert.chain));
+
+  // --- ServerKeyExchange (§7.4.3): params signed with the certificate key when the suite says so ---
+  const params = await kx.serverParams(ctx);
+  if (params) {
+    const w = new Writer().bytes(params);
+    if (cert) {
+      const sig = signData(schemeToAlgorithm(cert.scheme)!, cert.cert.key, concat(ch.random, serverRandom, params));
+      writeDigitallySigned(w, { scheme: cert.scheme, signature: sig });
+    }
+    engine.sendHandshake(HandshakeType.server_key_exchange, w.finish());
+  }
+
+  // --- CertificateRequest (§7.4.4) ---
+  const wantClientCert = cfg.requestCert && cert !== undefined;
+  let trustAnchors: Certificate[] = [];
+  if (wantClientCert) {
+    trustAnchors = cfg.trustAnchors();
+    engine.sendHandshake(
+      HandshakeType.certificate_request,
+      encodeCertificateRequest({
+        certificateTypes: [ClientCertificateType.ecdsa_sign, ClientCertificateType.rsa_sign],
+        signatureSchemes: cfg.signatureSchemes,
+        authorities: trustAnchors.map((c) => c.subject.der),
+      }),
+    );
+  }
+  engine.sendHandshake(HandshakeType.server_hello_done, new Uint8Array(0));
+
+  // --- client Certificate (§7.4.6) ---
+  let peerCertificates: Certificate[] = [];
+  let auth = { authorized: false, authorizationError: undefined as Error | undefined, verifiedChain: undefined as Certificate[] | undefined };
+  if (wantClientCert) {
+    const certs = parseCertificateMessage((await engine.expect(HandshakeType.certificate)).body);
+    peerCertificates = certs.map((der, i) => {
+      try {
+        return parseCertificate(der);
+      } catch (e) {
+        throw new TLSError('bad_certificate', `client certificate #${i} does not parse: ${(e as Error).message}`);
+      }
+    });
+    if (peerCertificates.length === 0) {
+      // §7.4.6: an empty list; with rejectUnauthorized the server insists (handshake_failure, as OpenSSL).
+      auth.authorizationError = Object.assign(new Error('client sent no certificate'), { code: 'UNABLE_TO_GET_ISSUER_CERT' });
+      if (cfg.rejectUnauthorized) throw new TLSError('handshake_failure', 'client certificate required but the client sent none');
+    } else {
+      const res = authenticatePeer(peerCertificates, { trustAnchors, purpose: 'client' });
+      if (!res.authorized && cfg.rejectUnauthorized) throw authFailure(res, 'client');
+      auth = res;
+    }
+  }
+
+  // --- ClientKeyExchange (§7.4.7) ---
+  const cke = await engine.expect(HandshakeType.client_key_exchange);
+  const premaster = await kx.serverPremaster(ctx, cke.body);
+  const master = computeMasterSecret(suite, premaster, ch.random, serverRandom, offer.ems ? engine.transcript.hash() : undefined);
+  premaster.fill(0);
+  cfg.onKeylog?.(`CLIENT_RANDOM ${Buffer.from(ch.random).toString('hex')} ${Buffer.from(master).toString('hex')}\n`);
+
+  // --- CertificateVerify (§7.4.8): signs every handshake message so far ---
+  let peerSignatureScheme: number | undefined;
+  if (peerCertificates.length > 0) {
+    const signed = engine.transcript.bytes();
+    const cv = await engine.expect(HandshakeType.certificate_verify);
+    const r = new Reader(cv.body, 'CertificateVerify');
+    const ds = readDigitallySigned(r);
+    r.end();
+    if (!cfg.signatureSchemes.includes(ds.scheme)) throw new TLSError('illegal_parameter', `client signed with ${schemeName(ds.scheme)}, which we did not offer`);
+    const alg = schemeToAlgorithm(ds.scheme);
+    const key = peerCertificates[0]!.publicKey;
+    const fits = alg && key && ((alg.kind === 'ecdsa' && key.type === 'ec') || (alg.kind === 'ed25519' && key.type === 'ed25519') || (alg.kind.startsWith('rsa') && key.type === 'rsa'));
+    if (!alg || !key || !fits) throw new TLSError('illegal_parameter', `CertificateVerify scheme ${schemeName(ds.scheme)} does not fit the client certificate key`);
+    if (!verifySignature(alg, key, signed, ds.signature)) throw new TLSError('decrypt_error', 'client CertificateVerify signature does not verify');
+    peerSignatureScheme = ds.scheme;
+  }
+
+  // --- ChangeCipherSpec + Finished (§7.1, §7.4.9) ---
+  const keys = deriveConnectionKeys(suite, master, ch.random, serverRandom);
+  await engine.expectChangeCipherSpec(keys.client);
+  const expected = verifyData(suite, master, 'client', engine.transcript.hash());
+  const got = parseFinished((await engine.expect(HandshakeType.finished)).body);
+  if (!timingSafeEqual(expected, got)) throw new TLSError('decrypt_error', 'client Finished verify_data does not match (transcript or key mismatch)');
+  engine.sendChangeCipherSpec(keys.server);
+  engine.sendHandshake(HandshakeType.finished, verifyData(suite, master, 'server', engine.transcript.hash()));
+
+  engine.transcript.release();
+  return {
+    suite, version: 'TLSv1.2', sessionId, masterSecret: master, extendedMasterSecret: offer.ems, clientRandom: ch.random,
+    serverRandom, alpnProtocol: alpn ?? false, servername: offer.servername, peerCertificates,
+    verifiedChain: auth.verifiedChain, authorized: auth.authorized, authorizationError: auth.authorizationError,
+    kxInfo: info, peerSignatureScheme, resumed: false,
+  };
+}
+
+function readClientOffer(hello: ClientHello): ClientOffer {
+  // RFC 5246 Appendix E.1: a client that can't do 1.2 gets protocol_version.
+  if (hello.version < TLS12) throw new TLSError('protocol_version', `client offers at most version 0x${hello.version.toString(16)}; this server requires TLS 1.2`);
+  const e = hello.extensions;
+  const get = (t: number) => e.get(t);
+  const groupsExt = get(ExtensionType.supported_groups);
+  const sigExt = get(ExtensionType.signature_algorithms);
+  const alpnExt = get(ExtensionType.application_layer_protocol_negotiation);
+  const emsExt = get(ExtensionType.extended_master_secret);
+  if (emsExt) requireEmpty(emsExt, 'extended_master_secret');
+  const riExt = get(ExtensionType.renegotiation_info);
+  // RFC 5746 §3.6: on an initial handshake renegotiated_connection must be empty.
+  if (riExt && parseRenegotiationInfo(riExt).length !== 0) throw new TLSError('handshake_failure', 'non-empty renegotiation_info in the initial ClientHello');
+  const pfExt = get(ExtensionType.ec_point_formats);
+  const pointFormats = pfExt ? parseEcPointFormats(pfExt) : undefined;
+  // RFC 8422 §5.1.2: the list must contain uncompressed.
+  if (pointFormats && !pointFormats.includes(0)) throw new TLSError('illegal_parameter', 'client does not accept uncompressed points');
+  const sni = get(ExtensionType.server_name);
+  return {
+    hello,
+    servername: sni ? parseServerName(sni) : undefined,
+    groups: groupsExt ? parseU16List(groupsExt, 'supported_groups') : [],
+    signatureSchemes: sigExt ? parseU16List(sigExt, 'signature_algorithms') : undefined,
+    alpn: alpnExt ? parseAlpn(alpnExt) : undefined,
+    ems: emsExt !== undefined,
+    secureRenegotiation: riExt !== undefined || hello.cipherSuites.includes(TLS_EMPTY_RENEGOTIATION_INFO_SCSV),
+    pointFormats,
+  };
+}
+
+/** Suite selection: the first mutually supported suite whose exchange and authentication can run. */
+function pickSuite(
+  cfg: ServerConfig,
+  offer: ClientOffer,
+  certificates: CertifiedKey[],
+): { suite: CipherSuite; provider: KeyExchangeProvider; cert: { cert: CertifiedKey; scheme: number } | undefined } {
+  const ours = cfg.suites;
+  const theirs = offer.hello.cipherSuites;
+  const order = cfg.honorCipherOrder ? ours.filter((s) => theirs.includes(s.id)) : theirs.map((id) => ours.find((s) => s.id === id)).filter((s): s is CipherSuite => !!s);
+  const schemes = offer.signatureSchemes?.filter((s) => cfg.signatureSchemes.includes(s));
+  for (const suite of order) {
+    const provider = keyExchangeProvider(suite.kx);
+    if (!provider) continue;
+    const usable = provider.serverCanUse({ clientGroups: offer.groups, groups: cfg.groups, clientExtensions: offer.hello.extensions, options: cfg.options, suite });
+    if (!usable) continue;
+    if (suite.auth === 'PSK') return { suite, provider, cert: undefined };
+    const cert = pickCertificate(certificates, suite.auth, schemes);
+    if (cert) return { suite, provider, cert };
+  }
+  throw new TLSError('handshake_failure', 'no cipher suite in common with the client (check ciphers, groups, signature algorithms and the certificate type)');
+}
+
+/** RFC 7301 §3.2: our first preference the client offered; none in common → no_application_protocol. */
+function pickAlpn(ours: string[], theirs: string[] | undefined): string | undefined {
+  if (!theirs || ours.length === 0) return undefined;
+  const p = ours.find((x) => theirs.includes(x));
+  if (!p) throw new TLSError('no_application_protocol', `no ALPN protocol in common (client offered ${theirs.join(', ')})`);
+  return p;
+}

@@ -1,0 +1,14 @@
+// Registers the built-in key exchanges. Importing this module is what makes their suites usable.
+import { registerKeyExchange } from './registry.js';
+import { ecdheProvider } from './ecdhe.js';
+
+let done = false;
+export function registerBuiltinKeyExchanges(): void {
+  if (done) return;
+  done = true;
+  registerKeyExchange(ecdheProvider);
+}
+registerBuiltinKeyExchanges();
+
+export { registerKeyExchange, keyExchangeProvider } from './registry.js';
+export type { KeyExchange, KeyExchangeProvider, KxContext } from './key-exchange.js';

@@ -1,0 +1,105 @@
+// node:tls-shaped options → handshake configuration.
+import { isIP } from 'node:net';
+import {
+  checkVersions, loadCertifiedKeys, parseAlpnOption, parseGroups, parseSignatureSchemes, resolveSuites, type CertifiedKey,
+} from '../handshake/config.js';
+import type { ClientConfig } from '../handshake/client.js';
+import type { ServerConfig } from '../handshake/server.js';
+import { loadCertificates, systemCertificates } from '../pki/trust-store.js';
+import type { Certificate } from '../pki/x509.js';
+
+export interface CommonOptions {
+  cert?: string | Buffer | Array<string | Buffer>;
+  key?: string | Buffer | Array<string | Buffer | { pem: string | Buffer }>;
+  ca?: string | Buffer | Array<string | Buffer>;
+  /** IANA or OpenSSL names, colon-separated. */
+  ciphers?: string;
+  /** Colon-separated group names (node: ecdhCurve). */
+  ecdhCurve?: string;
+  groups?: string;
+  sigalgs?: string;
+  ALPNProtocols?: string[] | Buffer[] | Uint8Array[] | Buffer | Uint8Array;
+  rejectUnauthorized?: boolean;
+  minVersion?: string;
+  maxVersion?: string;
+  /** Milliseconds allowed for the handshake (node's server default is 120 s). */
+  handshakeTimeout?: number;
+  /** Anything else is passed to key exchanges (pskCallback, qkd, dhparam...). */
+  [other: string]: unknown;
+}
+
+export interface ClientOptions extends CommonOptions {
+  host?: string;
+  port?: number;
+  path?: string;
+  socket?: import('node:stream').Duplex;
+  servername?: string;
+  checkServerIdentity?: (host: string, cert: Certificate) => Error | undefined;
+}
+
+export interface ServerOptions extends CommonOptions {
+  requestCert?: boolean;
+  honorCipherOrder?: boolean;
+  /** Refuse clients without RFC 7627 extended master secret. */
+  requireExtendedMasterSecret?: boolean;
+  SNICallback?: (servername: string, cb: (err: Error | null, ctx?: { cert?: CommonOptions['cert']; key?: CommonOptions['key'] }) => void) => void;
+}
+
+function trustAnchorLoader(ca: CommonOptions['ca']): () => Certificate[] {
+  let cached: Certificate[] | undefined;
+  return () => (cached ??= ca !== undefined ? loadCertificates(ca) : systemCertificates());
+}
+
+export function clientConfig(options: ClientOptions, signal: AbortSignal, onKeylog: (line: string) => void): ClientConfig {
+  checkVersions(options);
+  const host = options.host ?? 'localhost';
+  const servername = options.servername ?? (isIP(host) ? undefined : host);
+  return {
+    suites: resolveSuites(options.ciphers),
+    groups: parseGroups(options.groups ?? options.ecdhCurve),
+    signatureSchemes: parseSignatureSchemes(options.sigalgs),
+    alpnProtocols: parseAlpnOption(options.ALPNProtocols),
+    servername: servername && !isIP(servername) ? servername : undefined,
+    verifyHost: options.servername ?? host,
+    trustAnchors: trustAnchorLoader(options.ca),
+    rejectUnauthorized: options.rejectUnauthorized !== false,
+    checkServerIdentity: options.checkServerIdentity,
+    certificates: loadCertifiedKeys(options.cert, options.key),
+    options,
+    signal,
+    onKeylog,
+  };
+}
+
+/** The parts of a server configuration that are computed once per server, not per connection. */
+export function serverConfigTemplate(options: ServerOptions): Omit<ServerConfig, 'signal' | 'onKeylog'> {
+  checkVersions(options);
+  const certificates = loadCertifiedKeys(options.cert, options.key);
+  return {
+    suites: resolveSuites(options.ciphers),
+    groups: parseGroups(options.groups ?? options.ecdhCurve),
+    signatureSchemes: parseSignatureSchemes(options.sigalgs),
+    alpnProtocols: parseAlpnOption(options.ALPNProtocols),
+    certificates,
+    honorCipherOrder: options.honorCipherOrder === true,
+    requireExtendedMasterSecret: options.requireExtendedMasterSecret === true,
+    requestCert: options.requestCert === true,
+    // node: rejectUnauthorized on a server only matters with requestCert; default true.
+    rejectUnauthorized: options.rejectUnauthorized !== false,
+    trustAnchors: trustAnchorLoader(options.ca),
+    options,
+    selectCertificates: options.SNICallback ? sniSelector(options.SNICallback) : undefined,
+  };
+}
+
+function sniSelector(cb: NonNullable<ServerOptions['SNICallback']>): (name: string | undefined) => Promise<CertifiedKey[] | undefined> {
+  return (name) =>
+    name === undefined
+      ? Promise.resolve(undefined)
+      : new Promise((resolve, reject) =>
+          cb(name, (err, ctx) => {
+            if (err) return reject(err);
+            resolve(ctx?.cert ? loadCertifiedKeys(ctx.cert, ctx.key) : undefined);
+          }),
+        );
+}

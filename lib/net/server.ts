@@ -1,0 +1,85 @@
+// createServer(): a TLS server over a net.Server, shaped like node:tls.Server.
+import { EventEmitter } from 'node:events';
+import { createServer as netCreateServer, type AddressInfo, type Server as NetServer, type Socket } from 'node:net';
+import type { ServerConfig } from '../handshake/server.js';
+import { serverConfigTemplate, type ServerOptions } from './options.js';
+import { TLSSocket } from './tls-socket.js';
+
+/** node:tls's default handshake timeout for servers. */
+const DEFAULT_HANDSHAKE_TIMEOUT = 120_000;
+
+export class Server extends EventEmitter {
+  private readonly net: NetServer;
+  private template: Omit<ServerConfig, 'signal' | 'onKeylog'>;
+  private readonly options: ServerOptions;
+
+  constructor(options: ServerOptions, secureConnectionListener?: (socket: TLSSocket) => void) {
+    super();
+    this.options = options;
+    this.template = serverConfigTemplate(options);
+    if (secureConnectionListener) this.on('secureConnection', secureConnectionListener);
+    this.net = netCreateServer((raw) => this.accept(raw));
+    this.net.on('listening', () => this.emit('listening'));
+    this.net.on('close', () => this.emit('close'));
+    this.net.on('error', (e) => this.emit('error', e));
+  }
+
+  /** Wrap an already-accepted transport (a net.Socket or any Duplex) as a server-side TLS connection. */
+  accept(raw: Socket | import('node:stream').Duplex): TLSSocket {
+    const socket = new TLSSocket(
+      raw,
+      { role: 'server', config: (signal, onKeylog) => ({ ...this.template, signal, onKeylog }) },
+      { handshakeTimeout: this.options.handshakeTimeout ?? DEFAULT_HANDSHAKE_TIMEOUT, trace: this.options.trace as never },
+    );
+    const onError = (err: Error) => {
+      // Before the handshake completes an error belongs to the server ('tlsClientError'); the
+      // server keeps serving.
+      this.emit('tlsClientError', err, socket);
+    };
+    socket.on('error', onError);
+    socket.on('keylog', (line: Buffer) => this.emit('keylog', line, socket));
+    socket.once('secure', () => {
+      socket.off('error', onError);
+      // An error after the handshake with no listener of the user's must not crash the process.
+      if (socket.listenerCount('error') === 0) socket.on('error', () => {});
+      this.emit('secureConnection', socket);
+    });
+    return socket;
+  }
+
+  /** Replace certificates/ciphers for new connections (node: setSecureContext). */
+  setSecureContext(options: ServerOptions): void {
+    Object.assign(this.options, options);
+    this.template = serverConfigTemplate(this.options);
+  }
+
+  listen(...args: Parameters<NetServer['listen']>): this {
+    this.net.listen(...args);
+    return this;
+  }
+  close(cb?: (err?: Error) => void): this {
+    this.net.close(cb);
+    return this;
+  }
+  address(): AddressInfo | string | null {
+    return this.net.address();
+  }
+  get listening(): boolean {
+    return this.net.listening;
+  }
+  ref(): this {
+    this.net.ref();
+    return this;
+  }
+  unref(): this {
+    this.net.unref();
+    return this;
+  }
+  getConnections(cb: (err: Error | null, count: number) => void): void {
+    this.net.getConnections(cb);
+  }
+}
+
+export function createServer(options: ServerOptions, secureConnectionListener?: (socket: TLSSocket) => void): Server {
+  return new Server(options, secureConnectionListener);
+}

@@ -1,0 +1,287 @@
+// TLSSocket: a stream.Duplex of plaintext over a transport Duplex of TLS records (node:tls-shaped).
+import { Duplex } from 'node:stream';
+import type { Socket } from 'node:net';
+import { TLSError } from '../alert.js';
+import { ecdhGroupName } from '../crypto/ecdh.js';
+import { writeKeylogFile } from '../debug/keylog.js';
+import { clientHandshake, type ClientConfig } from '../handshake/client.js';
+import { Engine, type TraceEvent } from '../handshake/engine.js';
+import { HandshakeType } from '../handshake/handshake-type.js';
+import { serverHandshake, type ServerConfig } from '../handshake/server.js';
+import type { HandshakeResult } from '../handshake/session.js';
+import { toPeerCertificate } from '../pki/peer-certificate.js';
+import { AlertDescription, AlertLevel } from '../alert.js';
+
+export type HandshakeRunner =
+  | { role: 'client'; config: (signal: AbortSignal, onKeylog: (l: string) => void) => ClientConfig }
+  | { role: 'server'; config: (signal: AbortSignal, onKeylog: (l: string) => void) => ServerConfig };
+
+export class TLSSocket extends Duplex {
+  readonly encrypted = true;
+  /** The transport (usually a net.Socket). */
+  readonly socket: Duplex;
+  authorized = false;
+  authorizationError: Error | undefined;
+  alpnProtocol: string | false | null = null;
+  servername: string | false | undefined;
+  /** Set once the handshake completed. */
+  session: HandshakeResult | undefined;
+
+  private readonly engine: Engine;
+  private readonly abort = new AbortController();
+  private readonly role: 'client' | 'server';
+  private secure = false;
+  private readonly pendingWrites: Array<{ chunk: Uint8Array; cb: (e?: Error | null) => void }> = [];
+  private pendingError: Error | undefined;
+  private handshakeTimer: NodeJS.Timeout | undefined;
+  private transportEnded = false;
+
+  constructor(transport: Duplex, runner: HandshakeRunner, opts: { handshakeTimeout?: number; trace?: (e: TraceEvent) => void } = {}) {
+    super({ allowHalfOpen: false });
+    this.socket = transport;
+    this.role = runner.role;
+    const sock = transport as Partial<Socket>;
+    // Without TCP_NODELAY a flight can stall ~40 ms on Nagle + delayed ACK.
+    sock.setNoDelay?.(true);
+
+    this.engine = new Engine({
+      write: (bytes) => {
+        if (!transport.destroyed && !transport.writableEnded) transport.write(bytes);
+      },
+      onApplicationData: (data) => {
+        if (!this.push(Buffer.from(data.buffer, data.byteOffset, data.byteLength))) (transport as Socket).pause?.();
+      },
+      onCloseNotify: () => {
+        this.push(null);
+      },
+      onFatal: (err) => this.fatal(err),
+      onWarning: () => {},
+      onPostHandshake: (msg) => this.postHandshake(msg.type),
+      trace: opts.trace,
+    });
+
+    transport.on('data', (chunk: Buffer) => this.engine.receive(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength)));
+    transport.on('end', () => this.transportEnd());
+    transport.on('error', (err: Error) => this.transportError(err));
+    transport.on('close', () => {
+      if (!this.secure && !this.destroyed) this.transportEnd();
+    });
+
+    if (opts.handshakeTimeout && opts.handshakeTimeout > 0) {
+      this.handshakeTimer = setTimeout(() => {
+        const e = Object.assign(new Error(`TLS handshake timeout after ${opts.handshakeTimeout} ms`), { code: 'ERR_TLS_HANDSHAKE_TIMEOUT' });
+        this.destroy(e);
+      }, opts.handshakeTimeout);
+      this.handshakeTimer.unref?.();
+    }
+
+    const onKeylog = (line: string) => {
+      writeKeylogFile(line);
+      this.emit('keylog', Buffer.from(line));
+    };
+    // Start on the next tick so callers can attach listeners first.
+    process.nextTick(() => this.runHandshake(runner, onKeylog));
+  }
+
+  private async runHandshake(runner: HandshakeRunner, onKeylog: (l: string) => void): Promise<void> {
+    try {
+      const result =
+        runner.role === 'client'
+          ? await clientHandshake(this.engine, runner.config(this.abort.signal, onKeylog))
+          : await serverHandshake(this.engine, runner.config(this.abort.signal, onKeylog));
+      if (this.engine.error || this.destroyed) return;
+      clearTimeout(this.handshakeTimer);
+      this.session = result;
+      this.authorized = result.authorized;
+      this.authorizationError = result.authorizationError;
+      this.alpnProtocol = result.alpnProtocol;
+      this.servername = result.servername ?? false;
+      this.engine.handshakeComplete = true;
+      this.secure = true;
+      for (const w of this.pendingWrites.splice(0)) this.writeNow(w.chunk, w.cb);
+      this.emit(this.role === 'client' ? 'secureConnect' : 'secure');
+    } catch (err) {
+      // Errors from the engine are already recorded; others (config errors, bugs) become fatal here.
+      this.engine.fail(err);
+    }
+  }
+
+  private postHandshake(type: number): void {
+    // RFC 5746 §4.2 / §4.4: we never renegotiate; refuse politely with a warning (§7.2.2).
+    if ((this.role === 'client' && type === HandshakeType.hello_request) || (this.role === 'server' && type === HandshakeType.client_hello)) {
+      this.engine.sendAlert(AlertLevel.warning, AlertDescription.no_renegotiation);
+      return;
+    }
+    throw new TLSError('unexpected_message', `unexpected handshake message type ${type} after the handshake`);
+  }
+
+  private fatal(err: TLSError): void {
+    clearTimeout(this.handshakeTimer);
+    this.abort.abort(err);
+    // Let the alert reach the wire, then close the transport.
+    if (!this.socket.destroyed) this.socket.end();
+    for (const w of this.pendingWrites.splice(0)) w.cb(err);
+    if (this.readableLength > 0 && this.secure) {
+      // Keep application data already received readable; fail once it has been consumed.
+      this.pendingError = err;
+      return;
+    }
+    this.destroy(err);
+  }
+
+  private transportEnd(): void {
+    if (this.transportEnded) return;
+    this.transportEnded = true;
+    if (this.engine.error || this.destroyed) return;
+    if (!this.secure) {
+      const e = Object.assign(new Error('Client network socket disconnected before secure TLS connection was established'), { code: 'ECONNRESET' });
+      this.engine.fail(new TLSError('close_notify', e.message, 'remote', { cause: e }));
+      return;
+    }
+    // EOF without close_notify after the handshake: as node:tls, treat as end of stream.
+    if (!this.engine.peerClosed) this.push(null);
+  }
+
+  private transportError(err: Error): void {
+    if (this.destroyed) return;
+    this.abort.abort(err);
+    this.destroy(err);
+  }
+
+  // ---------- Duplex ----------
+
+  override _read(): void {
+    (this.socket as Socket).resume?.();
+    if (this.pendingError) {
+      const e = this.pendingError;
+      setImmediate(() => {
+        if (this.readableLength === 0 && !this.destroyed) this.destroy(e);
+      });
+    }
+  }
+
+  override _write(chunk: Buffer, _enc: BufferEncoding, cb: (e?: Error | null) => void): void {
+    if (this.engine.error) return cb(this.engine.error);
+    if (!this.secure) {
+      this.pendingWrites.push({ chunk, cb });
+      return;
+    }
+    this.writeNow(chunk, cb);
+  }
+
+  private writeNow(chunk: Uint8Array, cb: (e?: Error | null) => void): void {
+    try {
+      this.engine.sendApplicationData(chunk);
+    } catch (e) {
+      return cb(e as Error);
+    }
+    // Backpressure: complete the write when the transport has room again.
+    if (this.socket.writableNeedDrain) this.socket.once('drain', () => cb());
+    else cb();
+  }
+
+  override _final(cb: (e?: Error | null) => void): void {
+    const finish = () => {
+      this.engine.close();
+      if (!this.socket.destroyed) this.socket.end();
+      cb();
+    };
+    if (!this.secure && !this.engine.error) this.once('secure', finish).once('secureConnect', finish);
+    else finish();
+  }
+
+  override _destroy(err: Error | null, cb: (e?: Error | null) => void): void {
+    clearTimeout(this.handshakeTimer);
+    if (!this.abort.signal.aborted) this.abort.abort(err ?? new Error('socket destroyed'));
+    if (!this.engine.error && err) this.engine.fail(err instanceof TLSError ? err : new TLSError('internal_error', err.message, 'local', { cause: err }));
+    if (!this.socket.destroyed) {
+      // Give a pending fatal alert a chance to leave before tearing down the transport.
+      if (this.socket.writableLength > 0 && !this.socket.writableEnded) this.socket.end(() => this.socket.destroy());
+      else this.socket.destroy();
+    }
+    cb(err);
+  }
+
+  // ---------- node:tls-shaped accessors ----------
+
+  getProtocol(): string | null {
+    return this.session ? 'TLSv1.2' : null;
+  }
+
+  getCipher(): { name: string; standardName: string; version: string } | undefined {
+    const s = this.session?.suite;
+    return s && { name: s.opensslName, standardName: s.name, version: 'TLSv1.2' };
+  }
+
+  getPeerCertificate(detailed = false): Record<string, unknown> {
+    const certs = this.session?.peerCertificates ?? [];
+    const leaf = certs[0];
+    if (!leaf) return {};
+    const chain = this.session?.verifiedChain ?? certs;
+    return (detailed ? toPeerCertificate(leaf, chain.slice(1)) : toPeerCertificate(leaf)) as unknown as Record<string, unknown>;
+  }
+
+  /** node: { type: 'ECDH', name: 'X25519', size: 253 } on the client; we report it on both sides. */
+  getEphemeralKeyInfo(): Record<string, unknown> {
+    const info = this.session?.kxInfo ?? {};
+    const group = info.group as string | undefined;
+    if (!group) return {};
+    const sizes: Record<string, number> = { x25519: 253, secp256r1: 256, secp384r1: 384, ffdhe2048: 2048, ffdhe3072: 3072, ffdhe4096: 4096 };
+    const names: Record<string, string> = { x25519: 'X25519', secp256r1: 'prime256v1', secp384r1: 'secp384r1' };
+    return { type: group.startsWith('ffdhe') ? 'DH' : 'ECDH', name: names[group] ?? group, size: sizes[group] };
+  }
+
+  /** Non-secret facts from the key exchange (group, PSK identity, QKD key_ID and KME...). */
+  getKeyExchangeInfo(): Record<string, unknown> {
+    return { ...(this.session?.kxInfo ?? {}) };
+  }
+
+  isSessionReused(): boolean {
+    return this.session?.resumed ?? false;
+  }
+
+  /** The TLS error that ended this connection, if any. */
+  get tlsError(): TLSError | undefined {
+    return this.engine.error;
+  }
+
+  setNoDelay(noDelay = true): this {
+    (this.socket as Socket).setNoDelay?.(noDelay);
+    return this;
+  }
+  setKeepAlive(enable?: boolean, delay?: number): this {
+    (this.socket as Socket).setKeepAlive?.(enable, delay);
+    return this;
+  }
+  setTimeout(ms: number, cb?: () => void): this {
+    (this.socket as Socket).setTimeout?.(ms);
+    if (cb) this.once('timeout', cb);
+    (this.socket as Socket).once?.('timeout', () => this.emit('timeout'));
+    return this;
+  }
+  address(): ReturnType<Socket['address']> | {} {
+    return (this.socket as Socket).address?.() ?? {};
+  }
+  get remoteAddress(): string | undefined {
+    return (this.socket as Socket).remoteAddress;
+  }
+  get remotePort(): number | undefined {
+    return (this.socket as Socket).remotePort;
+  }
+  get localAddress(): string | undefined {
+    return (this.socket as Socket).localAddress;
+  }
+  get localPort(): number | undefined {
+    return (this.socket as Socket).localPort;
+  }
+  ref(): this {
+    (this.socket as Socket).ref?.();
+    return this;
+  }
+  unref(): this {
+    (this.socket as Socket).unref?.();
+    return this;
+  }
+}
+
+export { ecdhGroupName };
