@@ -54,6 +54,7 @@ export function generateEcdhKeyPair(group: EcdhGroupCode): EcdhKeyPair {
  */
 export function ecdhSharedSecret(group: EcdhGroupCode, privateKey: Uint8Array, peerPublic: Uint8Array): Uint8Array {
   if (group === EcdhGroup.x25519) {
+    if (privateKey.length !== 32) throw new TypeError('x25519 private key must be 32 bytes');
     if (peerPublic.length !== 32) {
       throw new TLSError('illegal_parameter', `x25519 public key must be 32 bytes, got ${peerPublic.length}`);
     }
@@ -73,6 +74,7 @@ export function ecdhSharedSecret(group: EcdhGroupCode, privateKey: Uint8Array, p
 
   const n = nist(group) ?? unsupported(group);
   const name = ecdhGroupName(group);
+  if (privateKey.length !== n.size) throw new TypeError(`${name} private key must be ${n.size} bytes`);
   // RFC 8422 §5.11: the point must be in uncompressed form (the only format TLS 1.2 peers may use since
   // RFC 8422 deprecated ec_point_formats other than uncompressed), of the right length, on the curve and
   // not the point at infinity.

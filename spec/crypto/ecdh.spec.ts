@@ -85,4 +85,10 @@ describe('crypto/ecdh (RFC 8422, RFC 7748)', () => {
     expectIllegal(() => ecdhSharedSecret(29, ours.privateKey, one));
     expectIllegal(() => ecdhSharedSecret(29, ours.privateKey, new Uint8Array(31).fill(9)), /32 bytes/);
   });
+
+  it('a private key of the wrong size is a caller bug (TypeError), not a peer failure', () => {
+    const peer = generateEcdhKeyPair(23);
+    expect(() => ecdhSharedSecret(23, new Uint8Array(31).fill(1), peer.publicKey)).to.throw(TypeError);
+    expect(() => ecdhSharedSecret(29, new Uint8Array(31).fill(1), generateEcdhKeyPair(29).publicKey)).to.throw(TypeError);
+  });
 });
