@@ -1,0 +1,105 @@
+// `qtls server`: a TLS server for interop testing, in the spirit of `openssl s_server`.
+import { parseArgs } from 'node:util';
+import { createServer } from '../net/server.js';
+import type { TLSSocket } from '../net/tls-socket.js';
+import { describeError, list, parsePort, readFileOption, UsageError, type IO } from './args.js';
+
+export const SERVER_USAGE = `usage: qtls server --port P [--host 127.0.0.1] --cert FILE --key FILE
+                   [--ciphers LIST] [--groups LIST] [--alpn LIST] [--www] [--ca FILE --verify-client]`;
+
+/** Largest HTTP request head we buffer in --www mode before giving up on the client. */
+const MAX_REQUEST_HEAD = 16 * 1024;
+
+export async function runServerCommand(argv: string[], io: IO): Promise<number> {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      port: { type: 'string' },
+      host: { type: 'string', default: '127.0.0.1' },
+      cert: { type: 'string' },
+      key: { type: 'string' },
+      ca: { type: 'string' },
+      ciphers: { type: 'string' },
+      groups: { type: 'string' },
+      alpn: { type: 'string' },
+      www: { type: 'boolean', default: false },
+      'verify-client': { type: 'boolean', default: false },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+    strict: true,
+  });
+  if (values.help) {
+    io.stdout.write(SERVER_USAGE + '\n');
+    return 0;
+  }
+  const port = parsePort(values.port);
+  if (port === undefined) throw new UsageError('--port is required');
+  if (!values.cert || !values.key) throw new UsageError('--cert and --key are required');
+
+  const server = createServer({
+    cert: readFileOption(values.cert, 'certificate'),
+    key: readFileOption(values.key, 'key'),
+    ca: readFileOption(values.ca, 'CA'),
+    ciphers: values.ciphers,
+    groups: values.groups,
+    ALPNProtocols: list(values.alpn),
+    requestCert: values['verify-client'],
+    rejectUnauthorized: values['verify-client'],
+  });
+  server.on('tlsClientError', (err: Error, socket: TLSSocket) => {
+    io.stderr.write(`handshake failed from ${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}: ${describeError(err)}\n`);
+  });
+  server.on('secureConnection', (socket: TLSSocket) => {
+    socket.on('error', (err) => io.stderr.write(`connection error: ${describeError(err)}\n`));
+    if (values.www) serveWww(socket);
+    else socket.pipe(socket);
+  });
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, values.host, () => resolve());
+  });
+  const addr = server.address();
+  const bound = typeof addr === 'object' && addr ? `${addr.address}:${addr.port}` : String(addr);
+  io.stdout.write(`ACCEPT ${bound}\n`);
+
+  await new Promise<void>((resolve) => {
+    const stop = () => server.close(() => resolve());
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+  });
+  return 0;
+}
+
+/** A one-page web server: answer the first HTTP/1.x request line, then close_notify and close. */
+function serveWww(socket: TLSSocket): void {
+  let head = '';
+  const onData = (chunk: Buffer) => {
+    head += chunk.toString('latin1');
+    // The request line may arrive split over several records; it ends at CRLF or a bare LF.
+    const eol = head.indexOf('\n');
+    if (eol < 0) {
+      if (head.length > MAX_REQUEST_HEAD) socket.destroy();
+      return;
+    }
+    socket.off('data', onData);
+    const requestLine = head.slice(0, eol).replace(/\r$/, '');
+    const cipher = socket.getCipher();
+    const kx = socket.getKeyExchangeInfo();
+    const body = [
+      'qtls test server',
+      `request:  ${requestLine}`,
+      `protocol: ${socket.getProtocol()}`,
+      `suite:    ${cipher?.standardName} (${cipher?.name})`,
+      `group:    ${(kx.group as string | undefined) ?? 'none'}`,
+      `sni:      ${socket.servername || 'none'}`,
+      `alpn:     ${socket.alpnProtocol || 'none'}`,
+      ...Object.entries(kx).filter(([k]) => k !== 'group').map(([k, v]) => `${(k + ':').padEnd(9)} ${String(v)}`),
+      '',
+    ].join('\n');
+    const ok = /^[A-Z]+ \S+ HTTP\/1\.[01]$/.test(requestLine);
+    const status = ok ? 'HTTP/1.0 200 ok' : 'HTTP/1.0 400 Bad Request';
+    socket.end(`${status}\r\nContent-Type: text/plain\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
+  };
+  socket.on('data', onData);
+}
