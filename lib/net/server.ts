@@ -53,8 +53,9 @@ export class Server extends EventEmitter {
     this.template = serverConfigTemplate(this.options);
   }
 
-  listen(...args: Parameters<NetServer['listen']>): this {
-    this.net.listen(...args);
+  /** Same arguments as net.Server#listen. */
+  listen(...args: unknown[]): this {
+    (this.net.listen as (...a: unknown[]) => unknown).apply(this.net, args);
     return this;
   }
   close(cb?: (err?: Error) => void): this {
