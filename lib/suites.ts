@@ -30,6 +30,20 @@ const rows: Row[] = [
   [0xc02f, 'TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256',         'ECDHE-RSA-AES128-GCM-SHA256',   'ECDHE', 'RSA', 'AES-128-GCM', 'sha256'],
   [0xcca8, 'TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256',   'ECDHE-RSA-CHACHA20-POLY1305',   'ECDHE', 'RSA', 'CHACHA20-POLY1305', 'sha256'],
   [0xc030, 'TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384',         'ECDHE-RSA-AES256-GCM-SHA384',   'ECDHE', 'RSA', 'AES-256-GCM', 'sha384'],
+  // RFC 5288, RFC 7905: finite-field DHE, after ECDHE (slower, larger).
+  [0x009e, 'TLS_DHE_RSA_WITH_AES_128_GCM_SHA256',           'DHE-RSA-AES128-GCM-SHA256',     'DHE', 'RSA', 'AES-128-GCM', 'sha256'],
+  [0xccaa, 'TLS_DHE_RSA_WITH_CHACHA20_POLY1305_SHA256',     'DHE-RSA-CHACHA20-POLY1305',     'DHE', 'RSA', 'CHACHA20-POLY1305', 'sha256'],
+  [0x009f, 'TLS_DHE_RSA_WITH_AES_256_GCM_SHA384',           'DHE-RSA-AES256-GCM-SHA384',     'DHE', 'RSA', 'AES-256-GCM', 'sha384'],
+  // RFC 8442, RFC 7905: ECDHE_PSK (forward secret) before DHE_PSK before plain PSK (RFC 5487, RFC 7905).
+  [0xd001, 'TLS_ECDHE_PSK_WITH_AES_128_GCM_SHA256',         'ECDHE-PSK-AES128-GCM-SHA256',   'ECDHE_PSK', 'PSK', 'AES-128-GCM', 'sha256'],
+  [0xccac, 'TLS_ECDHE_PSK_WITH_CHACHA20_POLY1305_SHA256',   'ECDHE-PSK-CHACHA20-POLY1305',   'ECDHE_PSK', 'PSK', 'CHACHA20-POLY1305', 'sha256'],
+  [0xd002, 'TLS_ECDHE_PSK_WITH_AES_256_GCM_SHA384',         'ECDHE-PSK-AES256-GCM-SHA384',   'ECDHE_PSK', 'PSK', 'AES-256-GCM', 'sha384'],
+  [0x00aa, 'TLS_DHE_PSK_WITH_AES_128_GCM_SHA256',           'DHE-PSK-AES128-GCM-SHA256',     'DHE_PSK', 'PSK', 'AES-128-GCM', 'sha256'],
+  [0xccad, 'TLS_DHE_PSK_WITH_CHACHA20_POLY1305_SHA256',     'DHE-PSK-CHACHA20-POLY1305',     'DHE_PSK', 'PSK', 'CHACHA20-POLY1305', 'sha256'],
+  [0x00ab, 'TLS_DHE_PSK_WITH_AES_256_GCM_SHA384',           'DHE-PSK-AES256-GCM-SHA384',     'DHE_PSK', 'PSK', 'AES-256-GCM', 'sha384'],
+  [0x00a8, 'TLS_PSK_WITH_AES_128_GCM_SHA256',               'PSK-AES128-GCM-SHA256',         'PSK', 'PSK', 'AES-128-GCM', 'sha256'],
+  [0xccab, 'TLS_PSK_WITH_CHACHA20_POLY1305_SHA256',         'PSK-CHACHA20-POLY1305',         'PSK', 'PSK', 'CHACHA20-POLY1305', 'sha256'],
+  [0x00a9, 'TLS_PSK_WITH_AES_256_GCM_SHA384',               'PSK-AES256-GCM-SHA384',         'PSK', 'PSK', 'AES-256-GCM', 'sha384'],
 ];
 
 export const CIPHER_SUITES: readonly CipherSuite[] = rows.map(([id, name, opensslName, kx, auth, aead, prf]) => ({
@@ -63,9 +77,14 @@ export function suiteByName(name: string): CipherSuite | undefined {
 export const TLS_EMPTY_RENEGOTIATION_INFO_SCSV = 0x00ff;
 export const TLS_FALLBACK_SCSV = 0x5600;
 
-/** Suites a default configuration offers: every registered suite whose exchange needs no extra configuration. */
-export function defaultSuites(): CipherSuite[] {
-  return CIPHER_SUITES.filter((s) => s.kx === 'ECDHE' || s.kx === 'DHE');
+/**
+ * Suites a default configuration offers: the certificate-authenticated (EC)DHE suites, plus the PSK
+ * family when a pskCallback is configured (node:tls requires listing them by hand; offering them only
+ * when a key can actually be supplied is the same safety with less ceremony).
+ */
+export function defaultSuites(options: { pskCallback?: unknown } = {}): CipherSuite[] {
+  const psk = typeof options.pskCallback === 'function';
+  return CIPHER_SUITES.filter((s) => s.kx === 'ECDHE' || s.kx === 'DHE' || (psk && (s.kx === 'PSK' || s.kx === 'ECDHE_PSK' || s.kx === 'DHE_PSK')));
 }
 
 /**
@@ -73,12 +92,13 @@ export function defaultSuites(): CipherSuite[] {
  * names are an error (a typo must not silently weaken or empty the list), except OpenSSL keywords
  * and TLS 1.3 suite names, which node:tls users commonly include and which have no TLS 1.2 meaning.
  */
-export function parseCipherList(list: string): CipherSuite[] {
+export function parseCipherList(list: string, options: { pskCallback?: unknown } = {}): CipherSuite[] {
   const out: CipherSuite[] = [];
   for (const raw of list.split(/[:,\s]+/).filter(Boolean)) {
     if (raw.startsWith('!') || raw.startsWith('-') || raw.startsWith('+') || raw.startsWith('@')) continue;
-    if (/^(DEFAULT|ALL|HIGH|MEDIUM|ECDHE|EECDH|AESGCM|CHACHA20|TLS_AES_|TLS_CHACHA20_)/i.test(raw) && !suiteByName(raw)) {
-      if (/^(DEFAULT|ALL|HIGH)$/i.test(raw)) out.push(...defaultSuites());
+    if (/^(DEFAULT|ALL|HIGH|MEDIUM|ECDHE|EECDH|AESGCM|CHACHA20|PSK|TLS_AES_|TLS_CHACHA20_)/i.test(raw) && !suiteByName(raw)) {
+      if (/^(DEFAULT|ALL|HIGH)$/i.test(raw)) out.push(...defaultSuites(options));
+      if (/^PSK$/i.test(raw)) out.push(...CIPHER_SUITES.filter((s) => s.auth === 'PSK'));
       continue;
     }
     const s = suiteByName(raw);

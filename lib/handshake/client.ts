@@ -47,6 +47,8 @@ export interface ClientConfig {
   certificates: CertifiedKey[];
   /** Raw user options, handed to key exchanges. */
   options: Readonly<Record<string, unknown>>;
+  /** The socket, handed to user callbacks (pskCallback). */
+  socket?: unknown;
   signal: AbortSignal;
   onKeylog?: (line: string) => void;
 }
@@ -95,7 +97,7 @@ export async function clientHandshake(engine: Engine, cfg: ClientConfig): Promis
   const info: Record<string, unknown> = {};
   const ctx: KxContext = {
     role: 'client', suite, clientRandom, serverRandom: sh.random, clientGroups: cfg.groups, groups: cfg.groups,
-    clientExtensions: sentExtensions, servername: cfg.servername, options: cfg.options, signal: cfg.signal, info,
+    clientExtensions: sentExtensions, servername: cfg.servername, options: cfg.options, socket: cfg.socket, signal: cfg.signal, info,
   };
 
   // --- server Certificate (§7.4.2) ---

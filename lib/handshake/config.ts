@@ -10,6 +10,9 @@ import { defaultSuites, parseCipherList, type CipherSuite } from '../suites.js';
 import { equalBytes } from '../wire/bytes.js';
 import { encodeSubjectPublicKeyInfo } from '../pki/keys.js';
 
+/** RFC 7919 groups, offered after the elliptic curves (RFC 7919 §3). */
+const DEFAULT_FFDHE_GROUPS = [256, 257, 258];
+
 export type PemInput = string | Buffer | Uint8Array;
 
 /** A certificate chain (leaf first) and the private key of its leaf. */
@@ -39,7 +42,7 @@ export function groupCode(name: string): number {
 }
 
 export function parseGroups(value: unknown): number[] {
-  if (value === undefined || value === 'auto') return [...DEFAULT_ECDHE_GROUPS];
+  if (value === undefined || value === 'auto') return [...DEFAULT_ECDHE_GROUPS, ...DEFAULT_FFDHE_GROUPS];
   if (typeof value !== 'string') throw new TypeError('groups/ecdhCurve must be a colon-separated string');
   const list = value.split(/[:,\s]+/).filter(Boolean).map(groupCode);
   if (list.length === 0) throw new Error('groups/ecdhCurve names no group');
@@ -145,8 +148,8 @@ export function pickCertificate(
   return undefined;
 }
 
-export function resolveSuites(ciphers: unknown): CipherSuite[] {
-  if (ciphers === undefined) return defaultSuites();
+export function resolveSuites(ciphers: unknown, options: { pskCallback?: unknown } = {}): CipherSuite[] {
+  if (ciphers === undefined) return defaultSuites(options);
   if (typeof ciphers !== 'string') throw new TypeError('ciphers must be a string');
-  return parseCipherList(ciphers);
+  return parseCipherList(ciphers, options);
 }

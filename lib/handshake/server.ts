@@ -44,6 +44,8 @@ export interface ServerConfig {
   rejectUnauthorized: boolean;
   trustAnchors: () => Certificate[];
   options: Readonly<Record<string, unknown>>;
+  /** The socket, handed to user callbacks (pskCallback). */
+  socket?: unknown;
   signal: AbortSignal;
   onKeylog?: (line: string) => void;
   /** Called with the SNI before the certificate is chosen; may return other certificates (node: SNICallback). */
@@ -90,7 +92,7 @@ export async function serverHandshake(engine: Engine, cfg: ServerConfig): Promis
   const info: Record<string, unknown> = {};
   const ctx: KxContext = {
     role: 'server', suite, clientRandom: ch.random, serverRandom, clientGroups: offer.groups, groups: cfg.groups,
-    clientExtensions: ch.extensions, servername: offer.servername, options: cfg.options, signal: cfg.signal, info,
+    clientExtensions: ch.extensions, servername: offer.servername, options: cfg.options, socket: cfg.socket, signal: cfg.signal, info,
   };
   const kx = provider.create();
 

@@ -1,12 +1,14 @@
 // Registers the built-in key exchanges. Importing this module is what makes their suites usable.
 import { registerKeyExchange } from './registry.js';
 import { ecdheProvider } from './ecdhe.js';
+import { dheProvider } from './dhe.js';
+import { dhePskProvider, ecdhePskProvider, pskProvider } from './psk.js';
 
 let done = false;
 export function registerBuiltinKeyExchanges(): void {
   if (done) return;
   done = true;
-  registerKeyExchange(ecdheProvider);
+  for (const p of [ecdheProvider, dheProvider, pskProvider, ecdhePskProvider, dhePskProvider]) registerKeyExchange(p);
 }
 registerBuiltinKeyExchanges();
 

@@ -22,6 +22,8 @@ export interface KxContext {
   readonly servername?: string;
   /** The connection's options as the user gave them (exchanges read their own settings from it). */
   readonly options: Readonly<Record<string, unknown>>;
+  /** The TLSSocket this handshake belongs to (passed to user callbacks such as pskCallback). */
+  readonly socket?: unknown;
   /** Aborted when the connection is torn down (the peer vanished, a timeout, a fatal alert). */
   readonly signal: AbortSignal;
   /**

@@ -7,6 +7,7 @@ import type { ClientConfig } from '../handshake/client.js';
 import type { ServerConfig } from '../handshake/server.js';
 import { loadCertificates, systemCertificates } from '../pki/trust-store.js';
 import type { Certificate } from '../pki/x509.js';
+import type { ClientPskCallback, ServerPskCallback } from '../kx/psk.js';
 
 export interface CommonOptions {
   cert?: string | Buffer | Array<string | Buffer>;
@@ -29,6 +30,12 @@ export interface CommonOptions {
 }
 
 export interface ClientOptions extends CommonOptions {
+  /** RFC 4279: return the identity and key for the server's hint (may be async). Enables PSK suites. */
+  pskCallback?: ClientPskCallback;
+  /** Accept DHE groups that are not RFC 7919 groups (default false). */
+  allowCustomDHGroups?: boolean;
+  /** Smallest custom DH prime accepted, in bits (default 2048). */
+  minDHSize?: number;
   host?: string;
   port?: number;
   path?: string;
@@ -38,6 +45,12 @@ export interface ClientOptions extends CommonOptions {
 }
 
 export interface ServerOptions extends CommonOptions {
+  /** RFC 4279: return the key for a client's identity, or null for unknown (may be async). Enables PSK suites. */
+  pskCallback?: ServerPskCallback;
+  /** RFC 4279 psk_identity_hint sent in ServerKeyExchange. */
+  pskIdentityHint?: string;
+  /** PKCS#3 DH parameters (PEM) for DHE when the client names no RFC 7919 group. */
+  dhparam?: string | Buffer;
   requestCert?: boolean;
   honorCipherOrder?: boolean;
   /** Refuse clients without RFC 7627 extended master secret. */
@@ -55,7 +68,7 @@ export function clientConfig(options: ClientOptions, signal: AbortSignal, onKeyl
   const host = options.host ?? 'localhost';
   const servername = options.servername ?? (isIP(host) ? undefined : host);
   return {
-    suites: resolveSuites(options.ciphers),
+    suites: resolveSuites(options.ciphers, options),
     groups: parseGroups(options.groups ?? options.ecdhCurve),
     signatureSchemes: parseSignatureSchemes(options.sigalgs),
     alpnProtocols: parseAlpnOption(options.ALPNProtocols),
@@ -76,7 +89,7 @@ export function serverConfigTemplate(options: ServerOptions): Omit<ServerConfig,
   checkVersions(options);
   const certificates = loadCertifiedKeys(options.cert, options.key);
   return {
-    suites: resolveSuites(options.ciphers),
+    suites: resolveSuites(options.ciphers, options),
     groups: parseGroups(options.groups ?? options.ecdhCurve),
     signatureSchemes: parseSignatureSchemes(options.sigalgs),
     alpnProtocols: parseAlpnOption(options.ALPNProtocols),

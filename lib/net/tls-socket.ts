@@ -87,8 +87,8 @@ export class TLSSocket extends Duplex {
     try {
       const result =
         runner.role === 'client'
-          ? await clientHandshake(this.engine, runner.config(this.abort.signal, onKeylog))
-          : await serverHandshake(this.engine, runner.config(this.abort.signal, onKeylog));
+          ? await clientHandshake(this.engine, { ...runner.config(this.abort.signal, onKeylog), socket: this })
+          : await serverHandshake(this.engine, { ...runner.config(this.abort.signal, onKeylog), socket: this });
       if (this.engine.error || this.destroyed) return;
       clearTimeout(this.handshakeTimer);
       this.session = result;
