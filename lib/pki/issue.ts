@@ -1,0 +1,219 @@
+// Issuing X.509 v3 certificates (RFC 5280 §4.1, §4.2.1) — for the KME simulator's own PKI and tests.
+//
+// Signature algorithms: ecdsa-with-SHA256 for P-256 issuer keys, ecdsa-with-SHA384 for P-384, Ed25519
+// (RFC 8410) and sha256WithRSAEncryption for RSA. Names use PrintableString for C and UTF8String for the
+// rest (RFC 5280 §4.1.2.6); the issuer name is copied byte for byte from the issuer's subject so that
+// name chaining is exact. SKI is the SHA-1 of the subjectPublicKey (§4.2.1.2 method 1); AKI carries the
+// issuer's SKI.
+
+import { sha1 } from '@noble/hashes/legacy.js';
+import { p256, p384 } from '@noble/curves/nist.js';
+import { ed25519 } from '@noble/curves/ed25519.js';
+import type { HashName, PrivateKey, PublicKey, SignatureAlgorithm } from '../crypto/keys.js';
+import { randomBytes } from '../crypto/random.js';
+import { signData } from '../crypto/signature.js';
+import { equalBytes } from '../wire/bytes.js';
+import { der } from './der.js';
+import { parseIp } from './hostname.js';
+import { encodeRsaPublicKey, encodeSubjectPublicKeyInfo, privateKeyToPem } from './keys.js';
+import { NAME_ATTRIBUTE_OIDS, OID } from './oids.js';
+import { pemEncode } from './pem.js';
+import { KEY_USAGE_BITS, parseCertificate, type Certificate, type KeyUsage } from './x509.js';
+
+/** Subject attributes by OpenSSL short name (CN, O, OU, C, ST, L, emailAddress, DC, serialNumber ...). */
+export type NameInput = Record<string, string | string[] | undefined>;
+
+export interface IssueOptions {
+  subject: NameInput;
+  publicKey: PublicKey;
+  /** The issuing CA certificate, or 'self' for a self-signed certificate (then issuerKey must match publicKey). */
+  issuer: Certificate | 'self';
+  issuerKey: PrivateKey;
+  /** Defaults to 16 random bytes (positive). A hex string, bigint or number are accepted. */
+  serial?: bigint | number | string;
+  notBefore: Date;
+  notAfter: Date;
+  isCA: boolean;
+  /** basicConstraints pathLenConstraint (CA only). */
+  pathLen?: number;
+  san?: { dns?: string[]; ip?: string[]; uri?: string[]; email?: string[] };
+  /** Defaults: CA → keyCertSign, cRLSign; RSA leaf → digitalSignature, keyEncipherment; else digitalSignature. */
+  keyUsage?: KeyUsage[];
+  /** Omitted when undefined. Names or dotted OIDs. */
+  extKeyUsage?: ('serverAuth' | 'clientAuth' | string)[];
+  /** Hash for ECDSA / RSA signatures; defaults to SHA-256 (SHA-384 for a P-384 issuer key). */
+  hash?: Exclude<HashName, 'sha1'>;
+  /** Leave out basicConstraints entirely (tests: a "CA" without the CA flag, or a v3 leaf without it). */
+  omitBasicConstraints?: boolean;
+  /** Additional raw extensions (tests: unknown critical extensions). */
+  extraExtensions?: { oid: string; critical: boolean; value: Uint8Array }[];
+}
+
+export interface IssuedCertificate {
+  der: Uint8Array;
+  pem: string;
+  certificate: Certificate;
+}
+
+const NAME_ORDER = ['C', 'ST', 'L', 'O', 'OU', 'CN'];
+const IA5_ATTRIBUTES = new Set(['emailAddress', 'DC']);
+const PRINTABLE_ATTRIBUTES = new Set(['C', 'serialNumber', 'dnQualifier']);
+
+/** Encode a Name (RDNSequence, one attribute per RDN) from short-name attributes. */
+export function encodeName(input: NameInput): Uint8Array {
+  const keys = Object.keys(input).filter((k) => input[k] !== undefined);
+  keys.sort((a, b) => {
+    const ia = NAME_ORDER.indexOf(a);
+    const ib = NAME_ORDER.indexOf(b);
+    return (ia < 0 ? 99 : ia) - (ib < 0 ? 99 : ib);
+  });
+  const rdns: Uint8Array[] = [];
+  for (const k of keys) {
+    const oid = NAME_ATTRIBUTE_OIDS[k] ?? (/^\d+(\.\d+)+$/.test(k) ? k : undefined);
+    if (!oid) throw new TypeError(`unknown name attribute ${k}`);
+    const values = ([] as string[]).concat(input[k]!);
+    for (const v of values) {
+      const value = IA5_ATTRIBUTES.has(k) ? der.ia5String(v) : PRINTABLE_ATTRIBUTES.has(k) ? der.printableString(v) : der.utf8String(v);
+      rdns.push(der.setOf(der.sequence(der.oid(oid), value)));
+    }
+  }
+  return der.sequence(...rdns);
+}
+
+function signatureFor(key: PrivateKey, hash?: Exclude<HashName, 'sha1'>): { alg: SignatureAlgorithm; algId: Uint8Array } {
+  switch (key.type) {
+    case 'ec': {
+      const h = hash ?? (key.curve === 'P-384' ? 'sha384' : 'sha256');
+      const oid = { sha256: OID.ecdsaWithSHA256, sha384: OID.ecdsaWithSHA384, sha512: OID.ecdsaWithSHA512 }[h];
+      return { alg: { kind: 'ecdsa', hash: h }, algId: der.sequence(der.oid(oid)) };
+    }
+    case 'ed25519':
+      return { alg: { kind: 'ed25519' }, algId: der.sequence(der.oid(OID.ed25519)) };
+    case 'rsa': {
+      const h = hash ?? 'sha256';
+      const oid = { sha256: OID.sha256WithRSAEncryption, sha384: OID.sha384WithRSAEncryption, sha512: OID.sha512WithRSAEncryption }[h];
+      return { alg: { kind: 'rsa-pkcs1', hash: h }, algId: der.sequence(der.oid(oid), der.null()) };
+    }
+  }
+}
+
+function publicKeyBits(key: PublicKey): Uint8Array {
+  // The subjectPublicKey BIT STRING contents, the input of the SKI hash.
+  return key.type === 'rsa' ? encodeRsaPublicKey(key.n, key.e) : key.type === 'ec' ? key.point : key.raw;
+}
+
+/** RFC 5280 §4.2.1.2 method (1): SHA-1 of the subjectPublicKey BIT STRING value. */
+export function keyIdentifier(key: PublicKey): Uint8Array {
+  return sha1(publicKeyBits(key));
+}
+
+function serialBytes(serial: IssueOptions['serial']): Uint8Array {
+  if (serial === undefined) {
+    const b = randomBytes(16);
+    b[0] = (b[0]! & 0x7f) | 0x01;
+    return der.integer(BigInt('0x' + Buffer.from(b).toString('hex')));
+  }
+  const n = typeof serial === 'string' ? BigInt('0x' + serial.replace(/[:\s]/g, '')) : BigInt(serial);
+  if (n <= 0n) throw new RangeError('serial number must be positive (RFC 5280 §4.1.2.2)');
+  return der.integer(n);
+}
+
+function ext(oid: string, critical: boolean, value: Uint8Array): Uint8Array {
+  return critical ? der.sequence(der.oid(oid), der.boolean(true), der.octetString(value)) : der.sequence(der.oid(oid), der.octetString(value));
+}
+
+/** keyUsage as a DER named bit list: bit 0 is the MSB of the first octet, trailing zero bits dropped (X.690 §11.2.2). */
+function keyUsageBits(usages: KeyUsage[]): Uint8Array {
+  const idx = usages.map((u) => {
+    const i = KEY_USAGE_BITS.indexOf(u);
+    if (i < 0) throw new TypeError(`unknown keyUsage ${u}`);
+    return i;
+  });
+  const max = Math.max(...idx);
+  const bytes = new Uint8Array((max >> 3) + 1);
+  for (const i of idx) bytes[i >> 3]! |= 0x80 >> (i & 7);
+  return der.bitString(bytes, 7 - (max & 7));
+}
+
+function ascii(s: string, what: string): string {
+  if (/[^\x20-\x7e]/.test(s)) throw new TypeError(`${what} must be printable ASCII: ${JSON.stringify(s)}`);
+  return s;
+}
+
+/** Issue an X.509 v3 certificate. */
+export function issueCertificate(opts: IssueOptions): IssuedCertificate {
+  const self = opts.issuer === 'self';
+  const issuerPublic = self ? opts.publicKey : (opts.issuer as Certificate).publicKey;
+  if (!issuerPublic) throw new TypeError('issuer certificate has an unsupported public key');
+  if (!equalBytes(encodeSubjectPublicKeyInfo(issuerPublic), encodeSubjectPublicKeyInfo(opts.issuerKey.publicKey))) {
+    throw new TypeError(self ? 'issuerKey does not match publicKey of a self-signed certificate' : 'issuerKey does not match the issuer certificate');
+  }
+  if (opts.notAfter.getTime() < opts.notBefore.getTime()) throw new RangeError('notAfter is before notBefore');
+  const { alg, algId } = signatureFor(opts.issuerKey, opts.hash);
+  const subjectName = encodeName(opts.subject);
+  const issuerName = self ? subjectName : (opts.issuer as Certificate).subject.der;
+  const ski = keyIdentifier(opts.publicKey);
+  const aki = self ? ski : (opts.issuer as Certificate).subjectKeyIdentifier ?? keyIdentifier(issuerPublic);
+
+  const exts: Uint8Array[] = [];
+  if (!opts.omitBasicConstraints) {
+    const bc = opts.isCA
+      ? der.sequence(der.boolean(true), ...(opts.pathLen !== undefined ? [der.integer(opts.pathLen)] : []))
+      : der.sequence();
+    exts.push(ext(OID.basicConstraints, true, bc));
+  }
+  const ku = opts.keyUsage ?? (opts.isCA ? ['keyCertSign', 'cRLSign'] : opts.publicKey.type === 'rsa' ? ['digitalSignature', 'keyEncipherment'] : ['digitalSignature']);
+  if (ku.length) exts.push(ext(OID.keyUsage, true, keyUsageBits(ku as KeyUsage[])));
+  if (opts.extKeyUsage?.length) {
+    const oids = opts.extKeyUsage.map((u) => (u === 'serverAuth' ? OID.serverAuth : u === 'clientAuth' ? OID.clientAuth : u));
+    exts.push(ext(OID.extKeyUsage, false, der.sequence(...oids.map((o) => der.oid(o)))));
+  }
+  exts.push(ext(OID.subjectKeyIdentifier, false, der.octetString(ski)));
+  exts.push(ext(OID.authorityKeyIdentifier, false, der.sequence(der.implicit(0, aki))));
+  const san = opts.san;
+  if (san && (san.dns?.length || san.ip?.length || san.uri?.length || san.email?.length)) {
+    const names: Uint8Array[] = [];
+    for (const e of san.email ?? []) names.push(der.implicit(1, Buffer.from(ascii(e, 'email'), 'latin1')));
+    for (const d of san.dns ?? []) names.push(der.implicit(2, Buffer.from(ascii(d, 'dNSName'), 'latin1')));
+    for (const u of san.uri ?? []) names.push(der.implicit(6, Buffer.from(ascii(u, 'URI'), 'latin1')));
+    for (const ip of san.ip ?? []) {
+      const bytes = parseIp(ip);
+      if (!bytes) throw new TypeError(`not an IP address: ${ip}`);
+      names.push(der.implicit(7, bytes));
+    }
+    // RFC 5280 §4.2.1.6: critical when the subject is empty.
+    const emptySubject = Object.values(opts.subject).every((v) => v === undefined);
+    exts.push(ext(OID.subjectAltName, emptySubject, der.sequence(...names)));
+  }
+  for (const e of opts.extraExtensions ?? []) exts.push(ext(e.oid, e.critical, e.value));
+
+  const tbs = der.sequence(
+    der.explicit(0, der.integer(2)),
+    serialBytes(opts.serial),
+    algId,
+    issuerName,
+    der.sequence(der.time(opts.notBefore), der.time(opts.notAfter)),
+    subjectName,
+    encodeSubjectPublicKeyInfo(opts.publicKey),
+    der.explicit(3, der.sequence(...exts)),
+  );
+  const signature = signData(alg, opts.issuerKey, tbs);
+  const certDer = der.sequence(tbs, algId, der.bitString(signature));
+  return { der: certDer, pem: pemEncode('CERTIFICATE', certDer), certificate: parseCertificate(certDer) };
+}
+
+export type KeyPairType = 'P-256' | 'P-384' | 'ed25519';
+
+/** A fresh key pair; `pem` is the private key as PKCS#8 PEM. */
+export function generateKeyPair(type: KeyPairType): { privateKey: PrivateKey; publicKey: PublicKey; pem: string } {
+  let privateKey: PrivateKey;
+  if (type === 'ed25519') {
+    const seed = ed25519.utils.randomSecretKey();
+    privateKey = { type: 'ed25519', seed, publicKey: { type: 'ed25519', raw: ed25519.getPublicKey(seed) } };
+  } else {
+    const impl = type === 'P-256' ? p256 : p384;
+    const d = impl.utils.randomSecretKey();
+    privateKey = { type: 'ec', curve: type, d, publicKey: { type: 'ec', curve: type, point: impl.getPublicKey(d, false) } };
+  }
+  return { privateKey, publicKey: privateKey.publicKey, pem: privateKeyToPem(privateKey) };
+}
