@@ -1,0 +1,138 @@
+// The qtls side of hostile tests: a server that records every client error, a well-behaved client
+// used to prove the server still serves, and a client whose failure the test awaits.
+import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
+import { expect } from 'chai';
+import { AlertDescription, TLSError, type AlertName } from '../../../lib/alert.js';
+import { connect, createServer, type ClientOptions, type ServerOptions, type Server, type TLSSocket } from '../../../lib/index.js';
+import { CA, IDENTITIES, pem, type IdentityName } from './fixtures.js';
+import { deferred, within } from './guard.js';
+import type { AlertSeen } from './raw-conn.js';
+
+export interface QtlsServer {
+  server: Server;
+  port: number;
+  /** Every 'tlsClientError', in order. */
+  clientErrors: Error[];
+  /** Errors of connections after the handshake ('error' on a secure socket). */
+  connErrors: Error[];
+  secureConnections: TLSSocket[];
+  /** The next tlsClientError (or error of an established connection) after this call. */
+  nextError(ms?: number): Promise<Error>;
+  /** The next secure connection after this call. */
+  nextSecure(ms?: number): Promise<TLSSocket>;
+  close(): Promise<void>;
+}
+
+/**
+ * A qtls server with the given identity that echoes application data (unless `onSecure` takes the
+ * connection over).
+ */
+export async function startQtlsServer(
+  o: { identity?: IdentityName; options?: Partial<ServerOptions>; onSecure?: (s: TLSSocket) => void } = {},
+): Promise<QtlsServer> {
+  const id = IDENTITIES[o.identity ?? 'ecdsa'];
+  const server = createServer({ cert: pem(id.chain), key: pem(id.key), ...o.options });
+  const h: QtlsServer = {
+    server,
+    port: 0,
+    clientErrors: [],
+    connErrors: [],
+    secureConnections: [],
+    nextError: () => Promise.reject(new Error('unset')),
+    nextSecure: () => Promise.reject(new Error('unset')),
+    close: () => Promise.resolve(),
+  };
+  let errWaiters: Array<(e: Error) => void> = [];
+  let secureWaiters: Array<(s: TLSSocket) => void> = [];
+  const onErr = (e: Error) => {
+    const ws = errWaiters;
+    errWaiters = [];
+    ws.forEach((w) => w(e));
+  };
+  server.on('tlsClientError', (e: Error) => {
+    h.clientErrors.push(e);
+    onErr(e);
+  });
+  server.on('secureConnection', (s: TLSSocket) => {
+    h.secureConnections.push(s);
+    s.on('error', (e: Error) => {
+      h.connErrors.push(e);
+      onErr(e);
+    });
+    const ws = secureWaiters;
+    secureWaiters = [];
+    ws.forEach((w) => w(s));
+    if (o.onSecure) o.onSecure(s);
+    else s.on('data', (d: Buffer) => s.write(d));
+  });
+  h.nextError = (ms = 3000) => within(new Promise<Error>((r) => errWaiters.push(r)), ms, 'an error on the qtls server');
+  h.nextSecure = (ms = 3000) => within(new Promise<TLSSocket>((r) => secureWaiters.push(r)), ms, 'a secure connection on the qtls server');
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+  h.port = (server.address() as AddressInfo).port;
+  h.close = async () => {
+    for (const s of h.secureConnections) s.destroy();
+    await new Promise<void>((r) => server.close(() => r()));
+  };
+  return h;
+}
+
+/** A well-behaved qtls client: handshake, echo round trip, close. Proves the server still serves. */
+export async function expectServerStillServes(port: number): Promise<void> {
+  const c = connect({ port, host: 'localhost', ca: CA() });
+  const errored = deferred<never>();
+  c.on('error', (e) => errored.reject(e));
+  try {
+    await within(Promise.race([new Promise<void>((r) => c.once('secureConnect', () => r())), errored.promise]), 3000, 'a normal handshake with the qtls server');
+    c.write('still alive?');
+    const echo = await within(Promise.race([new Promise<Buffer>((r) => c.once('data', r)), errored.promise]), 3000, 'the echo');
+    expect(echo.toString()).to.equal('still alive?');
+  } finally {
+    c.destroy();
+  }
+}
+
+export interface QtlsClient {
+  socket: TLSSocket;
+  /** Resolves with the error the socket emitted. */
+  error: Promise<Error>;
+  secure: Promise<void>;
+}
+
+/** A qtls client to `port` (or over `socket`) that the test expects to fail; errors never go unhandled. */
+export function startQtlsClient(o: Partial<ClientOptions> & { port?: number; socket?: Duplex } = {}): QtlsClient {
+  const socket = connect({ host: 'localhost', ca: CA(), ...o } as ClientOptions);
+  const error = deferred<Error>();
+  const secure = deferred<void>();
+  socket.on('error', (e) => error.resolve(e));
+  socket.once('secureConnect', () => secure.resolve());
+  error.promise.then((e) => secure.reject(e));
+  return { socket, error: error.promise, secure: secure.promise };
+}
+
+/** The alert we expect on the wire and as the API error. */
+export interface Expectation {
+  alert: AlertName;
+  /** The API error message must match. */
+  message: RegExp;
+  /** Level on the wire (default fatal). */
+  level?: 'fatal' | 'warning';
+  /** The alert must (true) / must not (false) be encrypted; undefined: don't care. */
+  encrypted?: boolean;
+}
+
+export function expectWireAlert(seen: AlertSeen, want: Expectation): void {
+  const level = want.level === 'warning' ? 1 : 2;
+  expect(seen.text, 'alert on the wire').to.equal(`${want.level ?? 'fatal'} ${want.alert}`);
+  expect([seen.level, seen.description], 'alert bytes on the wire').to.deep.equal([level, AlertDescription[want.alert]]);
+  if (want.encrypted !== undefined) expect(seen.encrypted, 'alert record encrypted').to.equal(want.encrypted);
+}
+
+export function expectApiError(err: Error, want: Expectation, origin: 'local' | 'remote' = 'local'): void {
+  expect(err, `API error (${err.message})`).to.be.instanceOf(TLSError);
+  const e = err as TLSError;
+  expect(e.alert, `API error alert (${e.message})`).to.equal(want.alert);
+  expect(e.origin).to.equal(origin);
+  expect(e.code).to.equal(`ERR_TLS_ALERT_${want.alert.toUpperCase()}`);
+  expect(e.message).to.match(want.message);
+}
