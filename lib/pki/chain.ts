@@ -20,7 +20,7 @@ import type { PublicKey, SignatureAlgorithm } from '../crypto/keys.js';
 import { equalBytes } from '../wire/bytes.js';
 import { checkServerIdentity } from './hostname.js';
 import { OID, oidName } from './oids.js';
-import { allowsKeyUsage, namesMatch, type Certificate } from './x509.js';
+import { allowsKeyUsage, canonicalName, namesMatch, type Certificate } from './x509.js';
 
 export type ChainAlert = 'bad_certificate' | 'certificate_expired' | 'unknown_ca' | 'unsupported_certificate' | 'certificate_unknown';
 
@@ -194,6 +194,15 @@ export function verifyChain(opts: VerifyChainOptions): ChainResult {
     return verdict;
   };
 
+  // Possible issuers by (folded) subject name: trust anchors first, then the received certificates.
+  const bySubject = new Map<string, Certificate[]>();
+  for (const c of [...anchors, ...received.filter((c) => !isAnchor(c, anchors))]) {
+    const key = canonicalName(c.subject);
+    const list = bySubject.get(key);
+    if (list) list.push(c);
+    else bySubject.set(key, [c]);
+  }
+
   let firstPathFailure: Failure | undefined;
   let signatureFailure: Failure | undefined;
   // Deepest dead end, for the unknown-CA message.
@@ -211,16 +220,14 @@ export function verifyChain(opts: VerifyChainOptions): ChainResult {
       firstPathFailure ??= failure('bad_certificate', 'CERT_CHAIN_TOO_LONG', `certification path longer than ${MAX_PATH_LENGTH} certificates`, cert);
       return undefined;
     }
-    const candidates = [...anchors, ...received.filter((c) => !isAnchor(c, anchors))].filter(
-      (c) => !path.some((p) => p === c || equalBytes(p.der, c.der)),
-    );
+    const candidates = (bySubject.get(canonicalName(cert.issuer)) ?? []).filter((c) => !path.some((p) => p === c || equalBytes(p.der, c.der)));
     let extended = false;
     for (const parent of candidates) {
+      if (!couldIssue(parent, cert)) continue;
       if (++candidatesSeen > MAX_CANDIDATES || signatureChecks >= MAX_SIGNATURE_CHECKS) {
         budgetExceeded = true;
         return undefined;
       }
-      if (!couldIssue(parent, cert)) continue;
       const sig = checkSignature(cert, parent);
       if (sig) {
         signatureFailure ??= sig;

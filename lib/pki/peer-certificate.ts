@@ -4,12 +4,15 @@ import { sha1 } from '@noble/hashes/legacy.js';
 import { sha256, sha512 } from '@noble/hashes/sha2.js';
 import { encodeSubjectPublicKeyInfo } from './keys.js';
 import { OID, oidName } from './oids.js';
-import type { Certificate, GeneralName } from './x509.js';
+import { DERReader, parseDER } from './der.js';
+import { parseGeneralName, type Certificate, type GeneralName } from './x509.js';
 
 export interface PeerCertificate {
   subject: Record<string, string | string[]>;
   issuer: Record<string, string | string[]>;
   subjectaltname?: string;
+  /** Authority Information Access, e.g. { 'OCSP - URI': ['http://ocsp.example'], 'CA Issuers - URI': [...] }. */
+  infoAccess?: Record<string, string[]>;
   ca: boolean;
   /** RSA: modulus as upper-case hex. */
   modulus?: string;
@@ -86,6 +89,35 @@ export function subjectAltNameString(cert: Certificate): string | undefined {
   return cert.subjectAltName?.names.map(generalNameText).join(', ');
 }
 
+const ACCESS_METHODS: Record<string, string> = {
+  '1.3.6.1.5.5.7.48.1': 'OCSP',
+  '1.3.6.1.5.5.7.48.2': 'CA Issuers',
+};
+
+/** RFC 5280 §4.2.2.1 authorityInfoAccess in node's infoAccess form; undefined if absent or unreadable. */
+function infoAccess(cert: Certificate): Record<string, string[]> | undefined {
+  const ext = cert.extensions.find((e) => e.oid === OID.authorityInfoAccess);
+  if (!ext) return undefined;
+  const out: Record<string, string[]> = Object.create(null);
+  try {
+    const r = DERReader.of(parseDER(ext.value, 'authorityInfoAccess'), 'authorityInfoAccess');
+    while (!r.atEnd()) {
+      const ad = r.sequence('AccessDescription');
+      const method = ad.oid('accessMethod');
+      const name = parseGeneralName(ad.next('accessLocation'), 'accessLocation');
+      ad.end();
+      const [type, ...rest] = generalNameText(name).split(':');
+      const key = `${ACCESS_METHODS[method] ?? method} - ${type}`;
+      let value = rest.join(':');
+      if (value.startsWith('"')) value = JSON.parse(value) as string;
+      (out[key] ??= []).push(value);
+    }
+  } catch {
+    return undefined; // a malformed non-critical extension is ignored, as OpenSSL's printer does
+  }
+  return out;
+}
+
 function copyAttributes(a: Record<string, string | string[]>): Record<string, string | string[]> {
   const out: Record<string, string | string[]> = Object.create(null);
   for (const [k, v] of Object.entries(a)) out[k] = Array.isArray(v) ? [...v] : v;
@@ -98,6 +130,8 @@ function base(cert: Certificate): PeerCertificate {
   o.issuer = copyAttributes(cert.issuer.attributes);
   const san = subjectAltNameString(cert);
   if (san !== undefined) o.subjectaltname = san;
+  const aia = infoAccess(cert);
+  if (aia) o.infoAccess = aia;
   o.ca = cert.basicConstraints?.cA === true;
   const key = cert.publicKey;
   if (key?.type === 'rsa') {

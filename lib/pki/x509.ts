@@ -200,14 +200,21 @@ export function parseName(node: DERNode, what = 'Name'): Name {
  * inside a multi-valued RDN does not matter.
  */
 export function namesMatch(a: Name, b: Name): boolean {
-  if (equalBytes(a.der, b.der)) return true;
-  if (a.rdns.length !== b.rdns.length) return false;
-  const canon = (rdn: NameAttribute[]): string =>
-    rdn
-      .map((x) => `${x.oid}=${x.value.startsWith('#') ? x.value : x.value.trim().replace(/\s+/g, ' ').toLowerCase()}`)
-      .sort()
-      .join('+');
-  return a.rdns.every((rdn, i) => canon(rdn) === canon(b.rdns[i]!));
+  return equalBytes(a.der, b.der) || canonicalName(a) === canonicalName(b);
+}
+
+const canonicalCache = new WeakMap<Name, string>();
+
+/** The folded form namesMatch compares; equal strings mean matching names. Cached per Name. */
+export function canonicalName(name: Name): string {
+  let key = canonicalCache.get(name);
+  if (key === undefined) {
+    const fold = (x: NameAttribute): string =>
+      `${x.oid}=${x.value.startsWith('#') ? x.value : x.value.trim().replace(/\s+/g, ' ').toLowerCase()}`;
+    key = JSON.stringify(name.rdns.map((rdn) => rdn.map(fold).sort()));
+    canonicalCache.set(name, key);
+  }
+  return key;
 }
 
 // --- Algorithm identifiers --------------------------------------------------------------------------

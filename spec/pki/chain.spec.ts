@@ -74,6 +74,11 @@ describe('pki/chain (RFC 5280 §6.1 path validation)', () => {
       expectOk(verifyChain({ chain: [root], trustAnchors: anchors, now: NOW }), 1);
     });
 
+    it('finds the right anchor among the whole system store plus the test roots', () => {
+      const many = [...systemCertificates(), ...anchors];
+      expectOk(verifyChain({ chain: certs('ecdsa-p384-chain.pem'), trustAnchors: many, now: NOW }), 3);
+    });
+
     it('accepts a client certificate for purpose client', () => {
       expectOk(verifyChain({ chain: certs('client-chain.pem'), trustAnchors: anchors, now: NOW, purpose: 'client' }), 3);
     });

@@ -5,6 +5,9 @@ import type { AddressInfo } from 'node:net';
 import { formatCertDate, toPeerCertificate, type DetailedPeerCertificate } from '../../lib/pki/peer-certificate.js';
 import { parseCertificates } from '../../lib/pki/x509.js';
 import { fixture } from './helpers.js';
+import { der } from '../../lib/pki/der.js';
+import { generateKeyPair, issueCertificate } from '../../lib/pki/issue.js';
+import { parsePrivateKey } from '../../lib/pki/keys.js';
 
 const FILES = ['rsa-cert.pem', 'ecdsa-p256-cert.pem', 'ecdsa-p384-cert.pem', 'ed25519-cert.pem', 'client-cert.pem', 'root-ca.pem', 'rsa-root-ca.pem', 'rsa-pss-cert.pem'];
 
@@ -44,6 +47,34 @@ describe('pki/peer-certificate (node getPeerCertificate() shape)', () => {
     expect(p.valid_to).to.equal(x.validTo);
     expect(p.fingerprint256).to.equal(x.fingerprint256);
     expect(p.serialNumber).to.equal(x.serialNumber);
+  });
+
+  it('reports Authority Information Access as infoAccess, like node', () => {
+    const ica = parseCertificates(fixture('intermediate-ca.pem'))[0]!;
+    const key = parsePrivateKey(fixture('intermediate-ca-key.pem'));
+    const uri = (s: string) => der.implicit(6, Buffer.from(s));
+    const aia = der.sequence(
+      der.sequence(der.oid('1.3.6.1.5.5.7.48.1'), uri('http://ocsp.example/')),
+      der.sequence(der.oid('1.3.6.1.5.5.7.48.2'), uri('http://ca.example/ica.der')),
+      der.sequence(der.oid('1.3.6.1.5.5.7.48.1'), uri('http://ocsp2.example/a,b')),
+    );
+    const leaf = issueCertificate({
+      subject: { CN: 'aia.example' },
+      publicKey: generateKeyPair('P-256').publicKey,
+      issuer: ica,
+      issuerKey: key,
+      notBefore: new Date('2025-01-01T00:00:00Z'),
+      notAfter: new Date('2030-01-01T00:00:00Z'),
+      isCA: false,
+      san: { dns: ['aia.example'] },
+      extraExtensions: [{ oid: '1.3.6.1.5.5.7.1.1', critical: false, value: aia }],
+    });
+    const ours = toPeerCertificate(leaf.certificate);
+    const node = new crypto.X509Certificate(leaf.pem).toLegacyObject();
+    expect({ ...ours.infoAccess }).to.deep.equal({ ...(node as unknown as { infoAccess: object }).infoAccess });
+    expect(ours.infoAccess!['OCSP - URI']).to.deep.equal(['http://ocsp.example/', 'http://ocsp2.example/a,b']);
+    expect(comparable(ours)).to.deep.equal(comparable(node));
+    expect(Object.keys(ours)).to.deep.equal(Object.keys(node));
   });
 
   it('formats dates as OpenSSL does, with a space-padded day', () => {
