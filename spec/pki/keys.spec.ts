@@ -118,6 +118,26 @@ describe('pki/keys', () => {
       expect(() => parsePrivateKey(der.subarray(0, der.length - 1))).to.throw(TLSError, /truncated/);
     });
 
+    it('throws only TLSErrors for random corruptions of PKCS#8, SEC1 and PKCS#1 DER', () => {
+      const inputs = [
+        pemDecodeFirst(fixture('ecdsa-p384-key.pem'), 'PRIVATE KEY').der,
+        pemDecodeFirst(fixture('ed25519-key.pem'), 'PRIVATE KEY').der,
+        pemDecodeFirst(fixture('ecdsa-p256-key.sec1.pem'), 'EC PRIVATE KEY').der,
+        pemDecodeFirst(fixture('rsa-key.pkcs1.pem'), 'RSA PRIVATE KEY').der,
+      ];
+      for (const der of inputs) {
+        for (let i = 0; i < 300; i++) {
+          const copy = Uint8Array.from(der);
+          copy[crypto.randomInt(Math.min(copy.length, 80))] = crypto.randomInt(256);
+          try {
+            parsePrivateKey(copy);
+          } catch (err) {
+            expect(err, (err as Error).message).to.be.instanceOf(TLSError);
+          }
+        }
+      }
+    });
+
     it('rejects an EC private key whose embedded public key does not match', () => {
       const der = Uint8Array.from(pemDecodeFirst(fixture('ecdsa-p256-key.sec1.pem'), 'EC PRIVATE KEY').der);
       der[der.length - 1] ^= 1; // flip a bit of Y
