@@ -8,6 +8,7 @@ import { connect, createServer, type ClientOptions, type ServerOptions, type Ser
 import { CA, IDENTITIES, pem, type IdentityName } from './fixtures.js';
 import { deferred, within } from './guard.js';
 import type { AlertSeen } from './raw-conn.js';
+import { HostileClient } from './hostile-client.js';
 
 export interface QtlsServer {
   server: Server;
@@ -66,8 +67,10 @@ export async function startQtlsServer(
     if (o.onSecure) o.onSecure(s);
     else s.on('data', (d: Buffer) => s.write(d));
   });
-  h.nextError = (ms = 3000) => within(new Promise<Error>((r) => errWaiters.push(r)), ms, 'an error on the qtls server');
-  h.nextSecure = (ms = 3000) => within(new Promise<TLSSocket>((r) => secureWaiters.push(r)), ms, 'a secure connection on the qtls server');
+  // The promises may be abandoned when a test fails early: never let them become unhandled rejections.
+  const quiet = <T>(p: Promise<T>): Promise<T> => (p.catch(() => {}), p);
+  h.nextError = (ms = 3000) => quiet(within(new Promise<Error>((r) => errWaiters.push(r)), ms, 'an error on the qtls server'));
+  h.nextSecure = (ms = 3000) => quiet(within(new Promise<TLSSocket>((r) => secureWaiters.push(r)), ms, 'a secure connection on the qtls server'));
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
   h.port = (server.address() as AddressInfo).port;
   h.close = async () => {
@@ -135,4 +138,31 @@ export function expectApiError(err: Error, want: Expectation, origin: 'local' | 
   expect(e.origin).to.equal(origin);
   expect(e.code).to.equal(`ERR_TLS_ALERT_${want.alert.toUpperCase()}`);
   expect(e.message).to.match(want.message);
+}
+
+/**
+ * One server-side hostile case: a hostile client connects to `srv` and runs `act`; the test then
+ * checks the alert the server put on the wire, the error the server reported, that the server closed
+ * the connection, and that it still completes a normal handshake with the next client.
+ */
+export async function serverCase(
+  srv: QtlsServer,
+  act: (c: HostileClient) => Promise<void> | void,
+  want: Expectation,
+): Promise<{ client: HostileClient; error: Error; alert: AlertSeen }> {
+  const errP = srv.nextError();
+  const c = await HostileClient.connect(srv.port);
+  try {
+    await act(c);
+    c.conn.flush();
+    const alert = await c.conn.expectAlert();
+    expectWireAlert(alert, want);
+    const error = await errP;
+    expectApiError(error, want);
+    await c.conn.waitClosed();
+    await expectServerStillServes(srv.port);
+    return { client: c, error, alert };
+  } finally {
+    c.conn.destroy();
+  }
 }
