@@ -11,7 +11,7 @@ import type { Certificate } from '../pki/x509.js';
 import { parseCertificate } from '../pki/x509.js';
 import { TLS10, TLS12 } from '../record/content-type.js';
 import { suiteById, type CipherSuite } from '../suites.js';
-import { concat } from '../wire/bytes.js';
+import { concat, equalBytes } from '../wire/bytes.js';
 import { Reader } from '../wire/reader.js';
 import { Writer } from '../wire/writer.js';
 import { pickCertificate, type CertifiedKey } from './config.js';
@@ -30,6 +30,8 @@ import { parseFinished } from './messages/finished.js';
 import { parseServerHello, type ServerHello } from './messages/server-hello.js';
 import { authFailure, authenticatePeer } from './peer-auth.js';
 import type { HandshakeResult } from './session.js';
+import { parseNewSessionTicket } from './messages/new-session-ticket.js';
+import { isExpired, type SessionState } from './session-state.js';
 
 export interface ClientConfig {
   suites: CipherSuite[];
@@ -51,12 +53,20 @@ export interface ClientConfig {
   socket?: unknown;
   signal: AbortSignal;
   onKeylog?: (line: string) => void;
+  /** A session to resume (node: the `session` option). */
+  session?: SessionState;
+  /** Ask for RFC 5077 tickets (default true). */
+  tickets: boolean;
 }
 
 export async function clientHandshake(engine: Engine, cfg: ClientConfig): Promise<HandshakeResult> {
   const offered = cfg.suites.filter((s) => keyExchangeProvider(s.kx)?.clientCanOffer(cfg.options));
   if (offered.length === 0) throw new TLSError('internal_error', 'no cipher suite can be offered with this configuration');
   const clientRandom = randomBytes(32);
+  // A session is offered only if its suite is still one we offer and it has not expired.
+  const session = cfg.session && !isExpired(cfg.session) && offered.some((s) => s.id === cfg.session!.suiteId) ? cfg.session : undefined;
+  // RFC 5077 §3.4: with a ticket, send a fresh session ID so the server's echo tells us it resumed.
+  const offeredSessionId = session ? (session.ticket.length ? randomBytes(32) : session.sessionId) : new Uint8Array(0);
 
   // --- ClientHello (§7.4.1.2) ---
   const exts: Array<[number, Uint8Array]> = [];
@@ -67,6 +77,7 @@ export async function clientHandshake(engine: Engine, cfg: ClientConfig): Promis
   exts.push([ExtensionType.ec_point_formats, EC_POINT_FORMATS_UNCOMPRESSED]);
   exts.push([ExtensionType.signature_algorithms, encodeU16List(cfg.signatureSchemes)]);
   if (cfg.alpnProtocols.length) exts.push([ExtensionType.application_layer_protocol_negotiation, encodeAlpn(cfg.alpnProtocols)]);
+  if (cfg.tickets || session?.ticket.length) exts.push([ExtensionType.session_ticket, session?.ticket ?? new Uint8Array(0)]);
   const sentExtensions = new Map(exts);
   // Many servers expect the first record to say TLS 1.0 (RFC 5246 Appendix E.1).
   engine.records.writeVersion = TLS10;
@@ -75,7 +86,7 @@ export async function clientHandshake(engine: Engine, cfg: ClientConfig): Promis
     encodeClientHello({
       version: TLS12,
       random: clientRandom,
-      sessionId: new Uint8Array(0),
+      sessionId: offeredSessionId,
       cipherSuites: offered.map((s) => s.id),
       compressionMethods: [0],
       extensions: exts,
@@ -91,6 +102,12 @@ export async function clientHandshake(engine: Engine, cfg: ClientConfig): Promis
   const negotiated = checkServerExtensions(sh, sentExtensions, cfg.alpnProtocols);
   engine.records.setNegotiatedVersion(TLS12);
   engine.transcript.setHash(suite.prf);
+  const ticketExpected = sh.extensions.has(ExtensionType.session_ticket);
+  if (ticketExpected && sh.extensions.get(ExtensionType.session_ticket)!.length !== 0) throw new TLSError('decode_error', 'session_ticket in ServerHello must be empty');
+
+  if (session && offeredSessionId.length > 0 && equalBytes(sh.sessionId, offeredSessionId)) {
+    return resumeSession(engine, cfg, session, suite, clientRandom, sh, negotiated, ticketExpected);
+  }
 
   const provider = keyExchangeProvider(suite.kx)!;
   const kx = provider.create();
@@ -181,6 +198,7 @@ export async function clientHandshake(engine: Engine, cfg: ClientConfig): Promis
   const keys = deriveConnectionKeys(suite, master, clientRandom, sh.random);
   engine.sendChangeCipherSpec(keys.client);
   engine.sendHandshake(HandshakeType.finished, verifyData(suite, master, 'client', engine.transcript.hash()));
+  const ticket = ticketExpected ? parseNewSessionTicket((await engine.expect(HandshakeType.new_session_ticket)).body) : undefined;
   await engine.expectChangeCipherSpec(keys.server);
   const expected = verifyData(suite, master, 'server', engine.transcript.hash());
   const got = parseFinished((await engine.expect(HandshakeType.finished)).body);
@@ -191,7 +209,42 @@ export async function clientHandshake(engine: Engine, cfg: ClientConfig): Promis
     suite, version: 'TLSv1.2', sessionId: sh.sessionId, masterSecret: master, extendedMasterSecret: ems, clientRandom,
     serverRandom: sh.random, alpnProtocol: negotiated.alpn, servername: cfg.servername, peerCertificates,
     verifiedChain: auth.verifiedChain, authorized: auth.authorized, authorizationError: auth.authorizationError,
-    kxInfo: info, peerSignatureScheme, resumed: false,
+    kxInfo: info, peerSignatureScheme, resumed: false, ticket,
+  };
+}
+
+/** RFC 5246 §7.3 Figure 2 from the client: [NewSessionTicket], CCS, Finished from the server, then ours. */
+async function resumeSession(
+  engine: Engine, cfg: ClientConfig, session: SessionState, suite: CipherSuite, clientRandom: Uint8Array, sh: ServerHello,
+  negotiated: { ems: boolean; alpn: string | false }, ticketExpected: boolean,
+): Promise<HandshakeResult> {
+  if (sh.cipherSuite !== session.suiteId) throw new TLSError('illegal_parameter', 'server resumed the session with a different cipher suite');
+  // RFC 7627 §5.3: the resumed handshake must agree with the original session's EMS use.
+  if (session.extendedMasterSecret !== negotiated.ems) throw new TLSError('handshake_failure', 'extended_master_secret use differs from the resumed session (RFC 7627 §5.3)');
+  const master = session.masterSecret;
+  cfg.onKeylog?.(`CLIENT_RANDOM ${hex(clientRandom)} ${hex(master)}\n`);
+  const ticket = ticketExpected ? parseNewSessionTicket((await engine.expect(HandshakeType.new_session_ticket)).body) : undefined;
+  const keys = deriveConnectionKeys(suite, master, clientRandom, sh.random);
+  await engine.expectChangeCipherSpec(keys.server);
+  const expected = verifyData(suite, master, 'server', engine.transcript.hash());
+  const got = parseFinished((await engine.expect(HandshakeType.finished)).body);
+  if (!timingSafeEqual(expected, got)) throw new TLSError('decrypt_error', 'server Finished verify_data does not match on resumption');
+  engine.sendChangeCipherSpec(keys.client);
+  engine.sendHandshake(HandshakeType.finished, verifyData(suite, master, 'client', engine.transcript.hash()));
+  engine.transcript.release();
+
+  // The server proved it holds the session's master secret; re-check the stored chain against today's policy.
+  const peerCertificates = session.peerCertificates.map((d) => parseCertificate(d));
+  const auth = peerCertificates.length
+    ? authenticatePeer(peerCertificates, { trustAnchors: cfg.trustAnchors(), purpose: 'server', host: cfg.verifyHost, checkServerIdentity: cfg.checkServerIdentity })
+    : { authorized: false, authorizationError: undefined, verifiedChain: undefined };
+  if (!auth.authorized && cfg.rejectUnauthorized && peerCertificates.length) throw authFailure(auth, 'server');
+  return {
+    suite, version: 'TLSv1.2', sessionId: sh.sessionId, masterSecret: master, extendedMasterSecret: session.extendedMasterSecret,
+    clientRandom, serverRandom: sh.random, alpnProtocol: negotiated.alpn, servername: cfg.servername, peerCertificates,
+    verifiedChain: auth.verifiedChain, authorized: auth.authorized, authorizationError: auth.authorizationError,
+    kxInfo: { resumed: true }, peerSignatureScheme: undefined, resumed: true,
+    ticket: ticket ?? (session.ticket.length ? { ticket: session.ticket, lifetimeHint: session.lifetime } : undefined),
   };
 }
 

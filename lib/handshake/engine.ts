@@ -51,8 +51,14 @@ export class Engine {
   private pausedForCcs = false;
   private warningRun = 0;
   private writeClosed = false;
-  /** Set when the handshake completes: application data may flow. */
+  /** Set by complete() when the handshake is done: application data may flow. */
   handshakeComplete = false;
+  /**
+   * The peer's Finished has arrived: the handshake code has its last message. Records behind it (the
+   * peer's first application data, even a close_notify, often in the same TCP segment) wait unread
+   * until complete() — they belong to the connection, not to the handshake.
+   */
+  private pausedAfterFinished = false;
   error: TLSError | undefined;
   /** The peer sent close_notify. */
   peerClosed = false;
@@ -69,7 +75,7 @@ export class Engine {
 
   private pump(): void {
     try {
-      while (!this.error && !this.peerClosed && !this.pausedForCcs) {
+      while (!this.error && !this.peerClosed && !this.pausedForCcs && !this.pausedAfterFinished) {
         const rec = this.records.next();
         if (!rec) break;
         this.dispatch(rec);
@@ -91,7 +97,15 @@ export class Engine {
         for (let msg = this.reassembler.next(); msg; msg = this.reassembler.next()) {
           t?.({ direction: 'in', kind: 'handshake', type: msg.type, name: handshakeTypeName(msg.type), length: msg.body.length, raw: msg.raw, encrypted: this.records.readEncrypted });
           if (this.handshakeComplete) this.postHandshake(msg);
-          else this.enqueue({ kind: 'handshake', msg });
+          else {
+            this.enqueue({ kind: 'handshake', msg });
+            if (msg.type === HandshakeType.finished && this.records.readEncrypted) {
+              // Anything after Finished in this same record is a protocol violation (§7.4.9 is last).
+              if (this.reassembler.midMessage) throw new TLSError('unexpected_message', 'data after Finished in the same record');
+              this.pausedAfterFinished = true;
+              return;
+            }
+          }
         }
         return;
       }
@@ -194,6 +208,13 @@ export class Engine {
     this.records.changeReadProtection(protection);
     this.pausedForCcs = false;
     queueMicrotask(() => this.pump());
+  }
+
+  /** The handshake is done: let application data flow, including any that arrived with the last flight. */
+  complete(): void {
+    this.handshakeComplete = true;
+    this.pausedAfterFinished = false;
+    this.pump();
   }
 
   // ---------- output ----------

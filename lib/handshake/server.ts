@@ -29,6 +29,10 @@ import { parseFinished } from './messages/finished.js';
 import { encodeServerHello } from './messages/server-hello.js';
 import { authFailure, authenticatePeer } from './peer-auth.js';
 import type { HandshakeResult } from './session.js';
+import { encodeNewSessionTicket } from './messages/new-session-ticket.js';
+import type { SessionStore } from './session-cache.js';
+import { encodeSessionState, isExpired, nowSeconds, type SessionState } from './session-state.js';
+import type { TicketKeys } from './tickets.js';
 
 export interface ServerConfig {
   suites: CipherSuite[];
@@ -48,6 +52,12 @@ export interface ServerConfig {
   socket?: unknown;
   signal: AbortSignal;
   onKeylog?: (line: string) => void;
+  /** Session-ID resumption (RFC 5246 §7.3); undefined disables it. */
+  sessionStore?: SessionStore;
+  /** Session tickets (RFC 5077); undefined disables them. */
+  ticketKeys?: TicketKeys;
+  /** Seconds a session stays resumable (node: sessionTimeout). */
+  sessionLifetime: number;
   /** Called with the SNI before the certificate is chosen; may return other certificates (node: SNICallback). */
   selectCertificates?: (servername: string | undefined) => Promise<CertifiedKey[] | undefined>;
 }
@@ -62,6 +72,8 @@ interface ClientOffer {
   alpn: string[] | undefined;
   ems: boolean;
   secureRenegotiation: boolean;
+  /** RFC 5077: the client supports tickets; the ticket it presented (may be empty). */
+  ticket: Uint8Array | undefined;
   pointFormats: number[] | undefined;
 }
 
@@ -70,6 +82,9 @@ export async function serverHandshake(engine: Engine, cfg: ServerConfig): Promis
   const offer = readClientOffer(parseClientHello((await engine.expect(HandshakeType.client_hello)).body));
   const ch = offer.hello;
   if (cfg.requireExtendedMasterSecret && !offer.ems) throw new TLSError('handshake_failure', 'client does not support the extended master secret (RFC 7627), which this server requires');
+
+  const resumable = await findResumableSession(cfg, offer);
+  if (resumable) return abbreviatedHandshake(engine, cfg, offer, resumable.state, resumable.renewTicket);
 
   const certificates = (await cfg.selectCertificates?.(offer.servername)) ?? cfg.certificates;
   const choice = pickSuite(cfg, offer, certificates);
@@ -85,6 +100,8 @@ export async function serverHandshake(engine: Engine, cfg: ServerConfig): Promis
   if (offer.servername !== undefined) exts.push([ExtensionType.server_name, new Uint8Array(0)]);
   if (alpn) exts.push([ExtensionType.application_layer_protocol_negotiation, encodeAlpn([alpn])]);
   if (offer.pointFormats && (suite.kx.startsWith('ECDHE') || suite.auth === 'ECDSA')) exts.push([ExtensionType.ec_point_formats, EC_POINT_FORMATS_UNCOMPRESSED]);
+  const issueTicket = cfg.ticketKeys !== undefined && offer.ticket !== undefined;
+  if (issueTicket) exts.push([ExtensionType.session_ticket, new Uint8Array(0)]);
   engine.sendHandshake(HandshakeType.server_hello, encodeServerHello({ version: TLS12, random: serverRandom, sessionId, cipherSuite: suite.id, extensions: exts }));
   engine.records.setNegotiatedVersion(TLS12);
   engine.transcript.setHash(suite.prf);
@@ -179,6 +196,15 @@ export async function serverHandshake(engine: Engine, cfg: ServerConfig): Promis
   const expected = verifyData(suite, master, 'client', engine.transcript.hash());
   const got = parseFinished((await engine.expect(HandshakeType.finished)).body);
   if (!timingSafeEqual(expected, got)) throw new TLSError('decrypt_error', 'client Finished verify_data does not match (transcript or key mismatch)');
+
+  const state: SessionState = {
+    suiteId: suite.id, extendedMasterSecret: offer.ems, masterSecret: master, created: nowSeconds(), lifetime: cfg.sessionLifetime,
+    peerCertificates: peerCertificates.map((c) => c.der), servername: offer.servername ?? '', alpn: alpn ?? '',
+    sessionId: new Uint8Array(0), ticket: new Uint8Array(0),
+  };
+  // Sessions are only cached once the client proved it holds the keys (its Finished verified).
+  if (cfg.sessionStore) await cfg.sessionStore.store(sessionId, state, encodeSessionState(state));
+  if (issueTicket) sendTicket(engine, cfg, state);
   engine.sendChangeCipherSpec(keys.server);
   engine.sendHandshake(HandshakeType.finished, verifyData(suite, master, 'server', engine.transcript.hash()));
 
@@ -188,6 +214,78 @@ export async function serverHandshake(engine: Engine, cfg: ServerConfig): Promis
     serverRandom, alpnProtocol: alpn ?? false, servername: offer.servername, peerCertificates,
     verifiedChain: auth.verifiedChain, authorized: auth.authorized, authorizationError: auth.authorizationError,
     kxInfo: info, peerSignatureScheme, resumed: false,
+  };
+}
+
+/**
+ * A session the client asked to resume and that we may resume: a valid ticket (RFC 5077 §3.4) or a
+ * cached session ID (RFC 5246 §7.4.1.2), with a suite the client still offers and we still allow, the
+ * same SNI (RFC 6066 §3) and compatible extended-master-secret use (RFC 7627 §5.3). Anything else falls
+ * back to a full handshake.
+ */
+async function findResumableSession(cfg: ServerConfig, offer: ClientOffer): Promise<{ state: SessionState; renewTicket: boolean } | undefined> {
+  let state: SessionState | undefined;
+  let renewTicket = false;
+  if (offer.ticket && offer.ticket.length > 0 && cfg.ticketKeys) {
+    const opened = cfg.ticketKeys.open(offer.ticket);
+    if (opened) {
+      state = opened.state;
+      renewTicket = opened.renew;
+    }
+  }
+  if (!state && offer.hello.sessionId.length > 0 && cfg.sessionStore) state = await cfg.sessionStore.lookup(offer.hello.sessionId);
+  if (!state || isExpired(state)) return undefined;
+  if (!offer.hello.cipherSuites.includes(state.suiteId) || !cfg.suites.some((s) => s.id === state.suiteId)) return undefined;
+  if (state.servername !== (offer.servername ?? '')) return undefined;
+  // RFC 7627 §5.3: an EMS session must not be resumed without EMS (abort); a non-EMS session is not
+  // resumed at all (we fall back to a full handshake rather than resume insecurely).
+  if (state.extendedMasterSecret && !offer.ems) throw new TLSError('handshake_failure', 'client resumes an extended-master-secret session without the extension (RFC 7627 §5.3)');
+  if (!state.extendedMasterSecret) return undefined;
+  return { state, renewTicket };
+}
+
+function sendTicket(engine: Engine, cfg: ServerConfig, state: SessionState): void {
+  const ticket = cfg.ticketKeys!.seal(state);
+  engine.sendHandshake(HandshakeType.new_session_ticket, encodeNewSessionTicket({ lifetimeHint: cfg.sessionLifetime, ticket }));
+}
+
+/** RFC 5246 §7.3 Figure 2: ServerHello, [NewSessionTicket], CCS, Finished; then the client's CCS, Finished. */
+async function abbreviatedHandshake(engine: Engine, cfg: ServerConfig, offer: ClientOffer, state: SessionState, renewTicket: boolean): Promise<HandshakeResult> {
+  const suite = cfg.suites.find((s) => s.id === state.suiteId)!;
+  const ch = offer.hello;
+  const alpn = pickAlpn(cfg.alpnProtocols, offer.alpn);
+  const serverRandom = randomBytes(32);
+  const exts: Array<[number, Uint8Array]> = [];
+  if (offer.secureRenegotiation) exts.push([ExtensionType.renegotiation_info, EMPTY_RENEGOTIATION_INFO]);
+  exts.push([ExtensionType.extended_master_secret, new Uint8Array(0)]);
+  if (alpn) exts.push([ExtensionType.application_layer_protocol_negotiation, encodeAlpn([alpn])]);
+  if (renewTicket) exts.push([ExtensionType.session_ticket, new Uint8Array(0)]);
+  // RFC 5077 §3.4: when accepting a ticket the server echoes the client's session ID.
+  engine.sendHandshake(HandshakeType.server_hello, encodeServerHello({ version: TLS12, random: serverRandom, sessionId: ch.sessionId, cipherSuite: suite.id, extensions: exts }));
+  engine.records.setNegotiatedVersion(TLS12);
+  engine.transcript.setHash(suite.prf);
+  if (renewTicket) sendTicket(engine, cfg, { ...state, created: nowSeconds() });
+
+  const master = state.masterSecret;
+  cfg.onKeylog?.(`CLIENT_RANDOM ${Buffer.from(ch.random).toString('hex')} ${Buffer.from(master).toString('hex')}\n`);
+  const keys = deriveConnectionKeys(suite, master, ch.random, serverRandom);
+  engine.sendChangeCipherSpec(keys.server);
+  engine.sendHandshake(HandshakeType.finished, verifyData(suite, master, 'server', engine.transcript.hash()));
+  await engine.expectChangeCipherSpec(keys.client);
+  const expected = verifyData(suite, master, 'client', engine.transcript.hash());
+  const got = parseFinished((await engine.expect(HandshakeType.finished)).body);
+  if (!timingSafeEqual(expected, got)) throw new TLSError('decrypt_error', 'client Finished verify_data does not match on resumption');
+  engine.transcript.release();
+
+  const peerCertificates = state.peerCertificates.map((d) => parseCertificate(d));
+  const auth = peerCertificates.length
+    ? authenticatePeer(peerCertificates, { trustAnchors: cfg.trustAnchors(), purpose: 'client' })
+    : { authorized: false, authorizationError: undefined, verifiedChain: undefined };
+  return {
+    suite, version: 'TLSv1.2', sessionId: ch.sessionId, masterSecret: master, extendedMasterSecret: true, clientRandom: ch.random,
+    serverRandom, alpnProtocol: alpn ?? false, servername: offer.servername, peerCertificates,
+    verifiedChain: auth.verifiedChain, authorized: auth.authorized, authorizationError: auth.authorizationError,
+    kxInfo: { resumed: true }, peerSignatureScheme: undefined, resumed: true,
   };
 }
 
@@ -218,6 +316,7 @@ function readClientOffer(hello: ClientHello): ClientOffer {
     ems: emsExt !== undefined,
     secureRenegotiation: riExt !== undefined || hello.cipherSuites.includes(TLS_EMPTY_RENEGOTIATION_INFO_SCSV),
     pointFormats,
+    ticket: get(ExtensionType.session_ticket),
   };
 }
 

@@ -4,6 +4,7 @@ import {
   checkVersions, loadCertifiedKeys, parseAlpnOption, parseGroups, parseSignatureSchemes, resolveSuites, type CertifiedKey,
 } from '../handshake/config.js';
 import type { ClientConfig } from '../handshake/client.js';
+import { decodeSessionState, type SessionState } from '../handshake/session-state.js';
 import type { ServerConfig } from '../handshake/server.js';
 import { loadCertificates, systemCertificates } from '../pki/trust-store.js';
 import type { Certificate } from '../pki/x509.js';
@@ -42,6 +43,10 @@ export interface ClientOptions extends CommonOptions {
   socket?: import('node:stream').Duplex;
   servername?: string;
   checkServerIdentity?: (host: string, cert: Certificate) => Error | undefined;
+  /** A session to resume: the Buffer of an earlier 'session' event or getSession(). */
+  session?: Buffer | Uint8Array;
+  /** Ask for RFC 5077 session tickets (default true). */
+  sessionTickets?: boolean;
 }
 
 export interface ServerOptions extends CommonOptions {
@@ -49,6 +54,12 @@ export interface ServerOptions extends CommonOptions {
   pskCallback?: ServerPskCallback;
   /** RFC 4279 psk_identity_hint sent in ServerKeyExchange. */
   pskIdentityHint?: string;
+  /** Seconds a session stays resumable (node: sessionTimeout, default 300). */
+  sessionTimeout?: number;
+  /** 48·N bytes of RFC 5077 ticket keys (node format); the first seals, all open. Random if absent. */
+  ticketKeys?: Buffer;
+  /** Issue and accept session tickets (default true). */
+  sessionTickets?: boolean;
   /** PKCS#3 DH parameters (PEM) for DHE when the client names no RFC 7919 group. */
   dhparam?: string | Buffer;
   requestCert?: boolean;
@@ -57,6 +68,9 @@ export interface ServerOptions extends CommonOptions {
   requireExtendedMasterSecret?: boolean;
   SNICallback?: (servername: string, cb: (err: Error | null, ctx?: { cert?: CommonOptions['cert']; key?: CommonOptions['key'] }) => void) => void;
 }
+
+/** node:tls's default session lifetime. */
+const DEFAULT_SESSION_TIMEOUT = 300;
 
 function trustAnchorLoader(ca: CommonOptions['ca']): () => Certificate[] {
   let cached: Certificate[] | undefined;
@@ -81,7 +95,19 @@ export function clientConfig(options: ClientOptions, signal: AbortSignal, onKeyl
     options,
     signal,
     onKeylog,
+    session: decodeClientSession(options.session),
+    tickets: options.sessionTickets !== false,
   };
+}
+
+/** A `session` Buffer from an earlier 'session' event; an unreadable one is ignored (full handshake). */
+function decodeClientSession(session: unknown): SessionState | undefined {
+  if (!(session instanceof Uint8Array) || session.length === 0) return undefined;
+  try {
+    return decodeSessionState(session);
+  } catch {
+    return undefined;
+  }
 }
 
 /** The parts of a server configuration that are computed once per server, not per connection. */
@@ -102,6 +128,7 @@ export function serverConfigTemplate(options: ServerOptions): Omit<ServerConfig,
     trustAnchors: trustAnchorLoader(options.ca),
     options,
     selectCertificates: options.SNICallback ? sniSelector(options.SNICallback) : undefined,
+    sessionLifetime: options.sessionTimeout ?? DEFAULT_SESSION_TIMEOUT,
   };
 }
 

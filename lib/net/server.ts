@@ -4,6 +4,9 @@ import { createServer as netCreateServer, type AddressInfo, type Server as NetSe
 import type { ServerConfig } from '../handshake/server.js';
 import { serverConfigTemplate, type ServerOptions } from './options.js';
 import { TLSSocket } from './tls-socket.js';
+import { SessionCache, type SessionStore } from '../handshake/session-cache.js';
+import { decodeSessionState } from '../handshake/session-state.js';
+import { TicketKeys } from '../handshake/tickets.js';
 
 /** node:tls's default handshake timeout for servers. */
 const DEFAULT_HANDSHAKE_TIMEOUT = 120_000;
@@ -12,11 +15,34 @@ export class Server extends EventEmitter {
   private readonly net: NetServer;
   private template: Omit<ServerConfig, 'signal' | 'onKeylog'>;
   private readonly options: ServerOptions;
+  private readonly ticketKeys: TicketKeys;
+  private readonly cache = new SessionCache();
+  /** Session-ID resumption through node's newSession/resumeSession events when the user listens to them. */
+  private readonly sessionStore: SessionStore = {
+    lookup: (id) =>
+      this.listenerCount('resumeSession') === 0
+        ? this.cache.lookup(id)
+        : new Promise((resolve) =>
+            this.emit('resumeSession', Buffer.from(id), (err: Error | null, data?: Buffer | null) => {
+              if (err || !data) return resolve(undefined);
+              try {
+                resolve(decodeSessionState(data));
+              } catch {
+                resolve(undefined);
+              }
+            }),
+          ),
+    store: (id, state, encoded) =>
+      this.listenerCount('newSession') === 0
+        ? this.cache.store(id, state, encoded)
+        : new Promise<void>((resolve) => this.emit('newSession', Buffer.from(id), Buffer.from(encoded), () => resolve())),
+  };
 
   constructor(options: ServerOptions, secureConnectionListener?: (socket: TLSSocket) => void) {
     super();
     this.options = options;
     this.template = serverConfigTemplate(options);
+    this.ticketKeys = new TicketKeys(options.ticketKeys);
     if (secureConnectionListener) this.on('secureConnection', secureConnectionListener);
     this.net = netCreateServer((raw) => this.accept(raw));
     this.net.on('listening', () => this.emit('listening'));
@@ -28,7 +54,16 @@ export class Server extends EventEmitter {
   accept(raw: Socket | import('node:stream').Duplex): TLSSocket {
     const socket = new TLSSocket(
       raw,
-      { role: 'server', config: (signal, onKeylog) => ({ ...this.template, signal, onKeylog }) },
+      {
+        role: 'server',
+        config: (signal, onKeylog) => ({
+          ...this.template,
+          sessionStore: this.sessionStore,
+          ticketKeys: this.options.sessionTickets === false ? undefined : this.ticketKeys,
+          signal,
+          onKeylog,
+        }),
+      },
       { handshakeTimeout: this.options.handshakeTimeout ?? DEFAULT_HANDSHAKE_TIMEOUT, trace: this.options.trace as never },
     );
     const onError = (err: Error) => {
@@ -54,6 +89,14 @@ export class Server extends EventEmitter {
   }
 
   /** Same arguments as net.Server#listen. */
+  /** RFC 5077 ticket keys (node: getTicketKeys/setTicketKeys), 48 bytes per key. */
+  getTicketKeys(): Buffer {
+    return this.ticketKeys.get();
+  }
+  setTicketKeys(keys: Buffer): void {
+    this.ticketKeys.set(keys);
+  }
+
   listen(...args: unknown[]): this {
     (this.net.listen as (...a: unknown[]) => unknown).apply(this.net, args);
     return this;

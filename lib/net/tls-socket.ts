@@ -11,6 +11,20 @@ import { serverHandshake, type ServerConfig } from '../handshake/server.js';
 import type { HandshakeResult } from '../handshake/session.js';
 import { toPeerCertificate } from '../pki/peer-certificate.js';
 import { AlertDescription, AlertLevel } from '../alert.js';
+import { encodeSessionState, nowSeconds, type SessionState } from '../handshake/session-state.js';
+
+/** Clients keep a session at most this long whatever the server's hint says (RFC 5077 §5.6 spirit). */
+const MAX_CLIENT_SESSION_LIFETIME = 7 * 24 * 3600;
+
+function clientSessionState(r: HandshakeResult): SessionState {
+  const hint = r.ticket?.lifetimeHint ?? 0;
+  return {
+    suiteId: r.suite.id, extendedMasterSecret: r.extendedMasterSecret, masterSecret: r.masterSecret, created: nowSeconds(),
+    lifetime: hint > 0 ? Math.min(hint, MAX_CLIENT_SESSION_LIFETIME) : 300,
+    peerCertificates: r.peerCertificates.map((c) => c.der), servername: r.servername ?? '', alpn: r.alpnProtocol || '',
+    sessionId: r.sessionId, ticket: r.ticket?.ticket ?? new Uint8Array(0),
+  };
+}
 
 export type HandshakeRunner =
   | { role: 'client'; config: (signal: AbortSignal, onKeylog: (l: string) => void) => ClientConfig }
@@ -35,6 +49,7 @@ export class TLSSocket extends Duplex {
   private pendingError: Error | undefined;
   private handshakeTimer: NodeJS.Timeout | undefined;
   private transportEnded = false;
+  private clientSession: Buffer | undefined;
 
   constructor(transport: Duplex, runner: HandshakeRunner, opts: { handshakeTimeout?: number; trace?: (e: TraceEvent) => void } = {}) {
     super({ allowHalfOpen: false });
@@ -96,10 +111,14 @@ export class TLSSocket extends Duplex {
       this.authorizationError = result.authorizationError;
       this.alpnProtocol = result.alpnProtocol;
       this.servername = result.servername ?? false;
-      this.engine.handshakeComplete = true;
       this.secure = true;
+      this.engine.complete();
       for (const w of this.pendingWrites.splice(0)) this.writeNow(w.chunk, w.cb);
       this.emit(this.role === 'client' ? 'secureConnect' : 'secure');
+      if (this.role === 'client' && (!result.resumed || result.ticket)) {
+        this.clientSession = Buffer.from(encodeSessionState(clientSessionState(result)));
+        this.emit('session', this.clientSession);
+      }
     } catch (err) {
       // Errors from the engine are already recorded; others (config errors, bugs) become fatal here.
       this.engine.fail(err);
@@ -234,6 +253,17 @@ export class TLSSocket extends Duplex {
   /** Non-secret facts from the key exchange (group, PSK identity, QKD key_ID and KME...). */
   getKeyExchangeInfo(): Record<string, unknown> {
     return { ...(this.session?.kxInfo ?? {}) };
+  }
+
+  /** The session to pass as `session` to a later connect() (client side), as node:tls. */
+  getSession(): Buffer | undefined {
+    return this.clientSession;
+  }
+
+  /** The ticket the server issued (client side), as node:tls. */
+  getTLSTicket(): Buffer | undefined {
+    const t = this.session?.ticket?.ticket;
+    return t ? Buffer.from(t) : undefined;
   }
 
   isSessionReused(): boolean {

@@ -1,0 +1,58 @@
+// The state a resumable session keeps (RFC 5246 §7.3 "session state", RFC 5077 §4 ticket contents),
+// and its one binary encoding, used for the server cache, inside tickets, and for the client's
+// `session` Buffer. The encoding is ours; treat it as opaque (and secret: it holds the master secret).
+import { TLSError } from '../alert.js';
+import { Reader } from '../wire/reader.js';
+import { Writer } from '../wire/writer.js';
+
+export interface SessionState {
+  suiteId: number;
+  extendedMasterSecret: boolean;
+  masterSecret: Uint8Array;
+  /** Seconds since the epoch when the full handshake happened. */
+  created: number;
+  /** Seconds the session may be resumed for. */
+  lifetime: number;
+  /** The peer's certificate chain as received (DER, leaf first). */
+  peerCertificates: Uint8Array[];
+  servername: string;
+  alpn: string;
+  // Client only:
+  sessionId: Uint8Array;
+  ticket: Uint8Array;
+}
+
+const FORMAT = 1;
+
+export function encodeSessionState(s: SessionState): Uint8Array {
+  const w = new Writer().u8(FORMAT).u16(s.suiteId).u8(s.extendedMasterSecret ? 1 : 0).u32(s.created).u32(s.lifetime);
+  w.vec8(s.masterSecret).vec8(s.sessionId).vec16(s.ticket);
+  w.vec8(Buffer.from(s.servername, 'utf8')).vec8(Buffer.from(s.alpn, 'latin1'));
+  w.block(3, (b) => s.peerCertificates.forEach((c) => b.vec24(c)));
+  return w.finish();
+}
+
+export function decodeSessionState(b: Uint8Array): SessionState {
+  const r = new Reader(b, 'session state');
+  if (r.u8('format') !== FORMAT) throw new TLSError('decode_error', 'unknown session state format');
+  const suiteId = r.u16();
+  const ems = r.u8() === 1;
+  const created = r.u32();
+  const lifetime = r.u32();
+  const masterSecret = r.vec8('master_secret', 48, 48).slice();
+  const sessionId = r.vec8('session_id', 0, 32).slice();
+  const ticket = r.vec16('ticket').slice();
+  const servername = Buffer.from(r.vec8()).toString('utf8');
+  const alpn = Buffer.from(r.vec8()).toString('latin1');
+  const certs = r.sub(3, 'certificates');
+  const peerCertificates: Uint8Array[] = [];
+  while (!certs.atEnd()) peerCertificates.push(certs.vec24('certificate', 1).slice());
+  r.end();
+  return { suiteId, extendedMasterSecret: ems, masterSecret, created, lifetime, peerCertificates, servername, alpn, sessionId, ticket };
+}
+
+export const nowSeconds = () => Math.floor(Date.now() / 1000);
+
+export function isExpired(s: SessionState, now = nowSeconds()): boolean {
+  return now < s.created || now >= s.created + s.lifetime;
+}
