@@ -55,7 +55,8 @@ export class RawConn {
   /** Keys to install when the peer's ChangeCipherSpec arrives. */
   private pendingReadKeys: RecordProtection | undefined;
   private pausedAtCcs = false;
-  private held: Uint8Array[] | undefined;
+  /** Writes collected since hold(), not yet on the wire (a test may still edit them). */
+  held: Uint8Array[] | undefined;
   /** Every record received, in order (for diagnostics). */
   readonly log: RxRecord[] = [];
   /** The transport ended or closed. */
