@@ -147,7 +147,7 @@ export function expectApiError(err: Error, want: Expectation, origin: 'local' | 
  */
 export async function serverCase(
   srv: QtlsServer,
-  act: (c: HostileClient) => Promise<void> | void,
+  act: (c: HostileClient) => unknown,
   want: Expectation,
 ): Promise<{ client: HostileClient; error: Error; alert: AlertSeen }> {
   const errP = srv.nextError();
