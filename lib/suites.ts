@@ -24,6 +24,16 @@ type Row = [id: number, name: string, openssl: string, kx: KxName, auth: AuthNam
 
 // prettier-ignore
 const rows: Row[] = [
+  // qtls private-use suites (0xFF00–0xFFFF, RFC 5246 §12 "Reserved for Private Use"; docs/qkd-in-tls.md).
+  // Offered only when a `qkd` option is configured; the ECDHE+QKD hybrid first (both must fall).
+  [0xff11, 'TLS_ECDHE_QKD_ECDSA_WITH_AES_256_GCM_SHA384',       'ECDHE-QKD-ECDSA-AES256-GCM-SHA384', 'ECDHE_QKD', 'ECDSA', 'AES-256-GCM', 'sha384'],
+  [0xff12, 'TLS_ECDHE_QKD_ECDSA_WITH_CHACHA20_POLY1305_SHA256', 'ECDHE-QKD-ECDSA-CHACHA20-POLY1305', 'ECDHE_QKD', 'ECDSA', 'CHACHA20-POLY1305', 'sha256'],
+  [0xff13, 'TLS_ECDHE_QKD_RSA_WITH_AES_256_GCM_SHA384',         'ECDHE-QKD-RSA-AES256-GCM-SHA384',   'ECDHE_QKD', 'RSA', 'AES-256-GCM', 'sha384'],
+  [0xff14, 'TLS_ECDHE_QKD_RSA_WITH_CHACHA20_POLY1305_SHA256',   'ECDHE-QKD-RSA-CHACHA20-POLY1305',   'ECDHE_QKD', 'RSA', 'CHACHA20-POLY1305', 'sha256'],
+  [0xff01, 'TLS_QKD_ECDSA_WITH_AES_256_GCM_SHA384',             'QKD-ECDSA-AES256-GCM-SHA384',       'QKD', 'ECDSA', 'AES-256-GCM', 'sha384'],
+  [0xff02, 'TLS_QKD_ECDSA_WITH_CHACHA20_POLY1305_SHA256',       'QKD-ECDSA-CHACHA20-POLY1305',       'QKD', 'ECDSA', 'CHACHA20-POLY1305', 'sha256'],
+  [0xff03, 'TLS_QKD_RSA_WITH_AES_256_GCM_SHA384',               'QKD-RSA-AES256-GCM-SHA384',         'QKD', 'RSA', 'AES-256-GCM', 'sha384'],
+  [0xff04, 'TLS_QKD_RSA_WITH_CHACHA20_POLY1305_SHA256',         'QKD-RSA-CHACHA20-POLY1305',         'QKD', 'RSA', 'CHACHA20-POLY1305', 'sha256'],
   [0xc02b, 'TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256',       'ECDHE-ECDSA-AES128-GCM-SHA256', 'ECDHE', 'ECDSA', 'AES-128-GCM', 'sha256'],
   [0xcca9, 'TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256', 'ECDHE-ECDSA-CHACHA20-POLY1305', 'ECDHE', 'ECDSA', 'CHACHA20-POLY1305', 'sha256'],
   [0xc02c, 'TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384',       'ECDHE-ECDSA-AES256-GCM-SHA384', 'ECDHE', 'ECDSA', 'AES-256-GCM', 'sha384'],
@@ -82,9 +92,12 @@ export const TLS_FALLBACK_SCSV = 0x5600;
  * family when a pskCallback is configured (node:tls requires listing them by hand; offering them only
  * when a key can actually be supplied is the same safety with less ceremony).
  */
-export function defaultSuites(options: { pskCallback?: unknown } = {}): CipherSuite[] {
+export function defaultSuites(options: { pskCallback?: unknown; qkd?: unknown } = {}): CipherSuite[] {
   const psk = typeof options.pskCallback === 'function';
-  return CIPHER_SUITES.filter((s) => s.kx === 'ECDHE' || s.kx === 'DHE' || (psk && (s.kx === 'PSK' || s.kx === 'ECDHE_PSK' || s.kx === 'DHE_PSK')));
+  const qkd = options.qkd !== undefined && options.qkd !== null;
+  return CIPHER_SUITES.filter(
+    (s) => s.kx === 'ECDHE' || s.kx === 'DHE' || (psk && (s.kx === 'PSK' || s.kx === 'ECDHE_PSK' || s.kx === 'DHE_PSK')) || (qkd && (s.kx === 'QKD' || s.kx === 'ECDHE_QKD')),
+  );
 }
 
 /**
@@ -92,13 +105,14 @@ export function defaultSuites(options: { pskCallback?: unknown } = {}): CipherSu
  * names are an error (a typo must not silently weaken or empty the list), except OpenSSL keywords
  * and TLS 1.3 suite names, which node:tls users commonly include and which have no TLS 1.2 meaning.
  */
-export function parseCipherList(list: string, options: { pskCallback?: unknown } = {}): CipherSuite[] {
+export function parseCipherList(list: string, options: { pskCallback?: unknown; qkd?: unknown } = {}): CipherSuite[] {
   const out: CipherSuite[] = [];
   for (const raw of list.split(/[:,\s]+/).filter(Boolean)) {
     if (raw.startsWith('!') || raw.startsWith('-') || raw.startsWith('+') || raw.startsWith('@')) continue;
-    if (/^(DEFAULT|ALL|HIGH|MEDIUM|ECDHE|EECDH|AESGCM|CHACHA20|PSK|TLS_AES_|TLS_CHACHA20_)/i.test(raw) && !suiteByName(raw)) {
+    if (/^(DEFAULT|ALL|HIGH|MEDIUM|ECDHE|EECDH|AESGCM|CHACHA20|PSK|QKD|TLS_AES_|TLS_CHACHA20_)/i.test(raw) && !suiteByName(raw)) {
       if (/^(DEFAULT|ALL|HIGH)$/i.test(raw)) out.push(...defaultSuites(options));
       if (/^PSK$/i.test(raw)) out.push(...CIPHER_SUITES.filter((s) => s.auth === 'PSK'));
+      if (/^QKD$/i.test(raw)) out.push(...CIPHER_SUITES.filter((s) => s.kx === 'QKD' || s.kx === 'ECDHE_QKD'));
       continue;
     }
     const s = suiteByName(raw);

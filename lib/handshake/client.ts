@@ -77,6 +77,12 @@ export async function clientHandshake(engine: Engine, cfg: ClientConfig): Promis
   exts.push([ExtensionType.ec_point_formats, EC_POINT_FORMATS_UNCOMPRESSED]);
   exts.push([ExtensionType.signature_algorithms, encodeU16List(cfg.signatureSchemes)]);
   if (cfg.alpnProtocols.length) exts.push([ExtensionType.application_layer_protocol_negotiation, encodeAlpn(cfg.alpnProtocols)]);
+  // Extensions contributed by the offered exchanges (e.g. QKD's qkd_sae), once each.
+  for (const name of new Set(offered.map((s) => s.kx))) {
+    for (const [type, data] of keyExchangeProvider(name)?.clientHelloExtensions?.(cfg.options) ?? []) {
+      if (!exts.some(([t]) => t === type)) exts.push([type, data]);
+    }
+  }
   if (cfg.tickets || session?.ticket.length) exts.push([ExtensionType.session_ticket, session?.ticket ?? new Uint8Array(0)]);
   const sentExtensions = new Map(exts);
   // Many servers expect the first record to say TLS 1.0 (RFC 5246 Appendix E.1).

@@ -148,7 +148,7 @@ export function pickCertificate(
   return undefined;
 }
 
-export function resolveSuites(ciphers: unknown, options: { pskCallback?: unknown } = {}): CipherSuite[] {
+export function resolveSuites(ciphers: unknown, options: { pskCallback?: unknown; qkd?: unknown } = {}): CipherSuite[] {
   if (ciphers === undefined) return defaultSuites(options);
   if (typeof ciphers !== 'string') throw new TypeError('ciphers must be a string');
   return parseCipherList(ciphers, options);

@@ -3,12 +3,14 @@ import { registerKeyExchange } from './registry.js';
 import { ecdheProvider } from './ecdhe.js';
 import { dheProvider } from './dhe.js';
 import { dhePskProvider, ecdhePskProvider, pskProvider } from './psk.js';
+import { qkdProvider } from './qkd.js';
+import { hybridProvider } from './hybrid.js';
 
 let done = false;
 export function registerBuiltinKeyExchanges(): void {
   if (done) return;
   done = true;
-  for (const p of [ecdheProvider, dheProvider, pskProvider, ecdhePskProvider, dhePskProvider]) registerKeyExchange(p);
+  for (const p of [ecdheProvider, dheProvider, pskProvider, ecdhePskProvider, dhePskProvider, qkdProvider, hybridProvider]) registerKeyExchange(p);
 }
 registerBuiltinKeyExchanges();
 

@@ -62,6 +62,8 @@ export interface KeyExchangeProvider {
   serverCanUse(ctx: Pick<KxContext, 'clientGroups' | 'groups' | 'clientExtensions' | 'options' | 'suite'>): boolean;
   /** Client side: can we offer suites of this exchange with our configuration? */
   clientCanOffer(options: Readonly<Record<string, unknown>>): boolean;
+  /** Client side: extensions this exchange adds to the ClientHello when its suites are offered. */
+  clientHelloExtensions?(options: Readonly<Record<string, unknown>>): Array<[number, Uint8Array]>;
   /** The server may omit ServerKeyExchange (RFC 4279 §2: plain PSK without an identity hint). */
   readonly serverKeyExchangeOptional?: boolean;
   create(): KeyExchange;

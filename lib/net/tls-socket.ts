@@ -112,13 +112,15 @@ export class TLSSocket extends Duplex {
       this.alpnProtocol = result.alpnProtocol;
       this.servername = result.servername ?? false;
       this.secure = true;
-      this.engine.complete();
+      this.engine.handshakeComplete = true;
       for (const w of this.pendingWrites.splice(0)) this.writeNow(w.chunk, w.cb);
       this.emit(this.role === 'client' ? 'secureConnect' : 'secure');
       if (this.role === 'client' && (!result.resumed || result.ticket)) {
         this.clientSession = Buffer.from(encodeSessionState(clientSessionState(result)));
         this.emit('session', this.clientSession);
       }
+      // Only now read what the peer sent behind its Finished, so 'data' follows 'secureConnect'.
+      this.engine.complete();
     } catch (err) {
       // Errors from the engine are already recorded; others (config errors, bugs) become fatal here.
       this.engine.fail(err);

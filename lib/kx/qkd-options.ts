@@ -1,0 +1,61 @@
+// The `qkd` option shared by the QKD exchanges: who we are (SAE ID), how we reach our KME (a
+// KeyDelivery: ETSI 014 or 004 client, see lib/qkd/), and the policy for keys.
+import { TLSError } from '../alert.js';
+import type { KeyDelivery } from '../qkd/key-delivery.js';
+import { KeyDeliveryError } from '../qkd/key-delivery.js';
+
+export interface QkdOptions {
+  /** Our SAE ID (ETSI: the secure application entity the KME knows us as). */
+  saeId: string;
+  /** The client of our KME. */
+  delivery: KeyDelivery;
+  /** QKD key length in bits (default 256). */
+  keySizeBits?: number;
+  /** How long a KME call may take before the handshake fails (default 10 s). */
+  timeoutMs?: number;
+  /** PSK-compatible modes: the peer's SAE ID (the master SAE whose key IDs a server accepts). */
+  peerSaeId?: string;
+}
+
+export const DEFAULT_QKD_KEY_BITS = 256;
+export const DEFAULT_QKD_TIMEOUT_MS = 10_000;
+
+/** ClientHello qkd_sae extension: delivery interfaces, as numbered on the wire. */
+export const QkdApi = { etsi014: 1, etsi004: 2 } as const;
+
+export function qkdOptions(options: Readonly<Record<string, unknown>>): QkdOptions | undefined {
+  const q = options.qkd as QkdOptions | undefined;
+  return q && typeof q === 'object' && typeof q.saeId === 'string' && q.delivery ? q : undefined;
+}
+
+export function requireQkd(options: Readonly<Record<string, unknown>>): QkdOptions {
+  const q = qkdOptions(options);
+  if (!q) throw new TLSError('internal_error', 'a QKD suite was negotiated but no qkd option (saeId, delivery) is configured');
+  return q;
+}
+
+export function apiCode(d: KeyDelivery): number {
+  return d.api === '004' ? QkdApi.etsi004 : QkdApi.etsi014;
+}
+
+/**
+ * Run a KME call with the handshake's abort signal and the configured timeout. Any failure becomes a
+ * handshake_failure naming the KME and its reason (the peer sees only the alert).
+ */
+export async function kmeCall<T>(q: QkdOptions, signal: AbortSignal, what: string, call: (signal: AbortSignal) => Promise<T>): Promise<T> {
+  const timeout = AbortSignal.timeout(q.timeoutMs ?? DEFAULT_QKD_TIMEOUT_MS);
+  const both = AbortSignal.any([signal, timeout]);
+  try {
+    return await call(both);
+  } catch (e) {
+    if (timeout.aborted && !signal.aborted) throw new TLSError('handshake_failure', `QKD ${what}: KME did not answer within ${q.timeoutMs ?? DEFAULT_QKD_TIMEOUT_MS} ms`, 'local', { cause: e });
+    if (e instanceof KeyDeliveryError) throw new TLSError('handshake_failure', `QKD ${what} failed: ${e.message}`, 'local', { cause: e });
+    if (e instanceof TLSError) throw e;
+    throw new TLSError('handshake_failure', `QKD ${what} failed: ${(e as Error).message}`, 'local', { cause: e });
+  }
+}
+
+/** A delivered key must be exactly the size asked for (a short key would silently weaken the session). */
+export function checkKeySize(key: Uint8Array, bits: number, kme: string): void {
+  if (key.length * 8 !== bits) throw new TLSError('handshake_failure', `QKD key from ${kme} has ${key.length * 8} bits, expected ${bits}`);
+}
