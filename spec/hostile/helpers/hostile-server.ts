@@ -87,6 +87,8 @@ export interface ServerKeyExchangeOptions {
   scheme?: number;
   /** Edit the signature after signing. */
   tamperSignature?: (sig: Uint8Array) => Uint8Array;
+  /** Edit the params before signing (the signature covers the edited bytes). */
+  editParams?: (params: Uint8Array) => Uint8Array;
   /** Edit the signed params after signing (the signature then covers other bytes). */
   tamperParams?: (params: Uint8Array) => Uint8Array;
 }
@@ -157,6 +159,7 @@ export class ServerScript {
     this.group = (o.group ?? this.pickGroup()) as EcdhGroupCode;
     this.ecdh = generateEcdhKeyPair(isEcdhGroup(this.group) ? this.group : EcdhGroup.x25519);
     let params = new Writer().u8(3).u16(this.group).vec8(o.publicKey ?? this.ecdh.publicKey).finish();
+    if (o.editParams) params = o.editParams(params);
     const scheme = o.scheme ?? (this.key.type === 'rsa' ? 0x0804 : this.key.type === 'ed25519' ? 0x0807 : 0x0403);
     const signer = o.signWith ?? this.key;
     let sig = signData(schemeToAlgorithm(scheme)!, signer, concat(this.ch.random, this.serverRandom, params));

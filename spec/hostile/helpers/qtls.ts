@@ -9,6 +9,7 @@ import { CA, IDENTITIES, pem, type IdentityName } from './fixtures.js';
 import { deferred, within } from './guard.js';
 import type { AlertSeen } from './raw-conn.js';
 import { HostileClient } from './hostile-client.js';
+import type { HostileServer, ServerScript } from './hostile-server.js';
 
 export interface QtlsServer {
   server: Server;
@@ -82,7 +83,7 @@ export async function startQtlsServer(
 
 /** A well-behaved qtls client: handshake, echo round trip, close. Proves the server still serves. */
 export async function expectServerStillServes(port: number): Promise<void> {
-  const c = connect({ port, host: 'localhost', ca: CA() });
+  const c = connect({ port, host: '127.0.0.1', servername: 'localhost', ca: CA() });
   const errored = deferred<never>();
   c.on('error', (e) => errored.reject(e));
   try {
@@ -104,7 +105,7 @@ export interface QtlsClient {
 
 /** A qtls client to `port` (or over `socket`) that the test expects to fail; errors never go unhandled. */
 export function startQtlsClient(o: Partial<ClientOptions> & { port?: number; socket?: Duplex } = {}): QtlsClient {
-  const socket = connect({ host: 'localhost', ca: CA(), ...o } as ClientOptions);
+  const socket = connect({ host: '127.0.0.1', servername: 'localhost', ca: CA(), ...o } as ClientOptions);
   const error = deferred<Error>();
   const secure = deferred<void>();
   socket.on('error', (e) => error.resolve(e));
@@ -164,5 +165,50 @@ export async function serverCase(
     return { client: c, error, alert };
   } finally {
     c.conn.destroy();
+  }
+}
+
+/** A well-behaved handshake between a fresh qtls client and the hostile server's correct script. */
+export async function expectClientStillWorks(hs: HostileServer): Promise<void> {
+  const client = startQtlsClient({ port: hs.port });
+  const s = await hs.next();
+  try {
+    await s.handshake();
+    await within(client.secure, 3000, 'secureConnect of the next qtls client');
+    s.sendApplicationData('ok?');
+    const got = await within(new Promise<Buffer>((r) => client.socket.once('data', r)), 3000, 'data on the next qtls client');
+    expect(got.toString()).to.equal('ok?');
+  } finally {
+    client.socket.destroy();
+    s.conn.destroy();
+  }
+}
+
+/**
+ * One client-side hostile case: a qtls client connects to the hostile server, which runs `act`; the
+ * test then checks the alert the client put on the wire (decrypted when the client had switched to
+ * its keys), the client's error, that the client hung up, and that a new client still works.
+ */
+export async function clientCase(
+  hs: HostileServer,
+  act: (s: ServerScript) => unknown,
+  want: Expectation,
+  o: { identity?: IdentityName; client?: Partial<ClientOptions> } = {},
+): Promise<{ script: ServerScript; error: Error; alert: AlertSeen }> {
+  const client = startQtlsClient({ port: hs.port, ...o.client });
+  const s = await hs.next(o.identity);
+  try {
+    await act(s);
+    s.conn.flush();
+    const alert = await s.conn.expectAlert();
+    expectWireAlert(alert, want);
+    const error = await within(client.error, 3000, 'the qtls client error');
+    expectApiError(error, want);
+    await s.conn.waitClosed();
+    await expectClientStillWorks(hs);
+    return { script: s, error, alert };
+  } finally {
+    client.socket.destroy();
+    s.conn.destroy();
   }
 }
