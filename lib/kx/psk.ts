@@ -40,6 +40,8 @@ export class PskKeyExchange implements KeyExchange {
   /** Server side: the identity hint to send (node: pskIdentityHint). Subclasses (QKD) override. */
   protected async serverHint(ctx: KxContext): Promise<string | undefined> {
     const h = ctx.options.pskIdentityHint;
+    // A function computes the hint per connection (PSK-compatible QKD sends a fresh key_ID).
+    if (typeof h === 'function') return String(await (h as (socket: unknown) => string | Promise<string>)(ctx.socket));
     return typeof h === 'string' ? h : undefined;
   }
 

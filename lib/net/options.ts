@@ -9,6 +9,7 @@ import type { ServerConfig } from '../handshake/server.js';
 import { loadCertificates, systemCertificates } from '../pki/trust-store.js';
 import type { Certificate } from '../pki/x509.js';
 import type { ClientPskCallback, ServerPskCallback } from '../kx/psk.js';
+import type { QkdOptions } from '../kx/qkd-options.js';
 
 export interface CommonOptions {
   cert?: string | Buffer | Array<string | Buffer>;
@@ -26,6 +27,8 @@ export interface CommonOptions {
   maxVersion?: string;
   /** Milliseconds allowed for the handshake (node's server default is 120 s). */
   handshakeTimeout?: number;
+  /** QKD: our SAE ID and a client of our KME (enables the QKD and hybrid suites). */
+  qkd?: QkdOptions;
   /** Anything else is passed to key exchanges (pskCallback, qkd, dhparam...). */
   [other: string]: unknown;
 }
@@ -53,7 +56,7 @@ export interface ServerOptions extends CommonOptions {
   /** RFC 4279: return the key for a client's identity, or null for unknown (may be async). Enables PSK suites. */
   pskCallback?: ServerPskCallback;
   /** RFC 4279 psk_identity_hint sent in ServerKeyExchange. */
-  pskIdentityHint?: string;
+  pskIdentityHint?: string | ((socket: unknown) => string | Promise<string>);
   /** Seconds a session stays resumable (node: sessionTimeout, default 300). */
   sessionTimeout?: number;
   /** 48·N bytes of RFC 5077 ticket keys (node format); the first seals, all open. Random if absent. */
