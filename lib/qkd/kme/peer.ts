@@ -1,0 +1,74 @@
+// What one KME site asks of the other (docs/kme.md): store filled units, reserve / abort / confirm /
+// resolve allocations, announce 004 key streams and allocate 004 chunks. Two carriers implement it: a
+// direct call (both sites in one process) and HTTPS with mutual TLS (peer-https.ts).
+import type { LinkStats } from '../link.js';
+import type { KeyBinding, Site, UnitIn } from './store.js';
+
+export interface StreamAnnouncement {
+  ksid: string;
+  ownerApp: string;
+  peerApp: string;
+  chunkBytes: number;
+  qos: string;
+}
+
+export type ResolveAnswer = 'pending' | 'confirmed' | 'aborted';
+export type AllocateAnswer = { status: 'ok'; txid: string } | { status: 'empty' } | { status: 'unknown-stream' };
+
+export interface PeerApi {
+  storeUnits(units: UnitIn[], link?: LinkStats): Promise<void>;
+  reserve(txid: string, bindings: KeyBinding[]): Promise<'ok' | 'aborted'>;
+  abort(txid: string): Promise<'aborted' | 'unknown' | 'confirmed'>;
+  confirm(txid: string): Promise<void>;
+  resolve(txid: string): Promise<ResolveAnswer>;
+  announceStream(a: StreamAnnouncement): Promise<'ok' | 'in-use'>;
+  allocateChunk(ksid: string, index: number): Promise<AllocateAnswer>;
+}
+
+/** The receiving side of PeerApi: what a site does when its peer calls. `from` is the calling site. */
+export interface PeerHandlers {
+  onStoreUnits(from: Site, units: UnitIn[], link?: LinkStats): void;
+  onReserve(from: Site, txid: string, bindings: KeyBinding[]): 'ok' | 'aborted';
+  onAbort(from: Site, txid: string): 'aborted' | 'unknown' | 'confirmed';
+  onConfirm(from: Site, txid: string): void;
+  onResolve(from: Site, txid: string): ResolveAnswer;
+  onAnnounceStream(from: Site, a: StreamAnnouncement): 'ok' | 'in-use';
+  onAllocateChunk(from: Site, ksid: string, index: number): Promise<AllocateAnswer>;
+}
+
+/** The peer could not be reached (or did not answer); the caller leaves its tx pending. */
+export class PeerUnreachableError extends Error {
+  override readonly name = 'PeerUnreachableError';
+}
+
+/** The peer answered but refused (e.g. a unit conflict); the caller aborts its tx. */
+export class PeerRefusedError extends Error {
+  override readonly name = 'PeerRefusedError';
+}
+
+/**
+ * Both sites in one process: a direct call, made asynchronous so the caller's transaction has committed
+ * and the event loop turns (as it would over the network). Handler exceptions become PeerRefusedError.
+ */
+export function inProcessPeer(from: Site, target: () => PeerHandlers | undefined): PeerApi {
+  const call = async <T>(f: (h: PeerHandlers) => T | Promise<T>): Promise<T> => {
+    await new Promise<void>((r) => setImmediate(r));
+    const h = target();
+    if (!h) throw new PeerUnreachableError('peer site is not running');
+    try {
+      return await f(h);
+    } catch (e) {
+      if (e instanceof PeerUnreachableError) throw e;
+      throw new PeerRefusedError(e instanceof Error ? e.message : String(e));
+    }
+  };
+  return {
+    storeUnits: (u, l) => call((h) => h.onStoreUnits(from, u, l)),
+    reserve: (t, b) => call((h) => h.onReserve(from, t, b)),
+    abort: (t) => call((h) => h.onAbort(from, t)),
+    confirm: (t) => call((h) => h.onConfirm(from, t)),
+    resolve: (t) => call((h) => h.onResolve(from, t)),
+    announceStream: (a) => call((h) => h.onAnnounceStream(from, a)),
+    allocateChunk: (k, i) => call((h) => h.onAllocateChunk(from, k, i)),
+  };
+}
