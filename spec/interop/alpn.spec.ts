@@ -45,7 +45,7 @@ describe('interop: ALPN against node:tls', function () {
   for (const c of CASES) {
     describe(c.name, () => {
       // node ↔ node is the reference outcome (computed once, also when a single test is --grep'ed).
-      let reference: Promise<{ client: EndpointReport; serverError?: Error & { code?: string } }> | undefined;
+      let reference: ReturnType<typeof run> | undefined;
       const nodeReference = () => (reference ??= run('node', 'node', c));
 
       it('reference: node:tls client ↔ node:tls server', async () => {
