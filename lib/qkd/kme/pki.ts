@@ -3,13 +3,15 @@
 // subject CN = SAE ID, clientAuth). All ECDSA P-256. Existing files are reused; only what is missing is
 // issued (a KME certificate is re-issued if it lacks a listen name).
 //
-// Issued with the `openssl` CLI for now, behind this one function; swap in lib/pki/issue.ts
-// (issueCertificate / generateKeyPair('P-256')) by reimplementing `issue` below.
-import { execFileSync } from 'node:child_process';
-import { randomBytes, X509Certificate } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+// Issued in-process with lib/pki/issue.ts (issueCertificate, generateKeyPair('P-256')); the first
+// version of this file shelled out to the openssl CLI behind the same createPki function.
+import { X509Certificate } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { join } from 'node:path';
+import { generateKeyPair, issueCertificate } from '../../pki/issue.js';
+import { parsePrivateKey } from '../../pki/keys.js';
+import { parseCertificates } from '../../pki/x509.js';
 
 export interface PkiNames {
   /** KME ID -> the host names / IP addresses it is reached at */
@@ -37,36 +39,37 @@ export function createPki(dataDir: string, names: PkiNames): PkiFiles {
     const caCrt = join(dir, 'ca.crt');
     const caKey = join(dir, 'ca.key');
     if (!existsSync(caCrt) || !existsSync(caKey)) {
-      openssl([
-        'req', '-x509', '-new', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes',
-        '-keyout', `${caKey}.tmp`, '-out', `${caCrt}.tmp`, '-days', '3650', '-subj', '/CN=qtls KME network CA',
-        '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign',
-      ]);
-      chmodSync(`${caKey}.tmp`, 0o600);
-      renameSync(`${caKey}.tmp`, caKey);
-      renameSync(`${caCrt}.tmp`, caCrt);
+      const kp = generateKeyPair('P-256');
+      const now = Date.now();
+      const ca = issueCertificate({
+        subject: { CN: 'qtls KME network CA' },
+        publicKey: kp.publicKey,
+        issuer: 'self',
+        issuerKey: kp.privateKey,
+        notBefore: new Date(now - 3600_000),
+        notAfter: new Date(now + 3650 * 86400_000),
+        isCA: true,
+      });
+      writeAtomic(caKey, kp.pem, 0o600);
+      writeAtomic(caCrt, ca.pem, 0o644);
     }
     const files: PkiFiles = { dir, ca: caCrt, kme: {}, sae: {} };
     for (const k of names.kmes) {
       const cert = join(dir, `${k.id}.crt`);
       const key = join(dir, `${k.id}.key`);
       if (!existsSync(cert) || !existsSync(key) || !coversHosts(cert, k.hosts)) {
-        issue(dir, k.id, sanOf(k.hosts), 'serverAuth,clientAuth');
+        issue(dir, k.id, k.hosts, ['serverAuth', 'clientAuth']);
       }
       files.kme[k.id] = { cert, key };
     }
     for (const s of names.saes) {
       const cert = join(dir, `${s}.crt`);
       const key = join(dir, `${s}.key`);
-      if (!existsSync(cert) || !existsSync(key)) issue(dir, s, undefined, 'clientAuth');
+      if (!existsSync(cert) || !existsSync(key)) issue(dir, s, [], ['clientAuth']);
       files.sae[s] = { cert, key };
     }
     return files;
   });
-}
-
-function sanOf(hosts: string[]): string {
-  return [...new Set(hosts)].map((h) => (isIP(h) ? `IP:${h}` : `DNS:${h}`)).join(',');
 }
 
 function coversHosts(certFile: string, hosts: string[]): boolean {
@@ -75,39 +78,34 @@ function coversHosts(certFile: string, hosts: string[]): boolean {
   return hosts.every((h) => have.has(isIP(h) ? `IP Address:${h}` : `DNS:${h}`));
 }
 
-/** Issues <name>.key/<name>.crt signed by the CA (written to temp files, then renamed into place). */
-function issue(dir: string, name: string, san: string | undefined, eku: string): void {
-  const key = join(dir, `${name}.key`);
-  const crt = join(dir, `${name}.crt`);
-  const csr = join(dir, `${name}.csr.tmp`);
-  const ext = join(dir, `${name}.ext.tmp`);
-  writeFileSync(
-    ext,
-    ['basicConstraints=critical,CA:FALSE', 'keyUsage=critical,digitalSignature', `extendedKeyUsage=${eku}`, ...(san ? [`subjectAltName=${san}`] : [])].join('\n') + '\n',
-  );
-  try {
-    openssl(['req', '-new', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', `${key}.tmp`, '-out', csr, '-subj', `/CN=${name}`]);
-    openssl([
-      'x509', '-req', '-in', csr, '-CA', join(dir, 'ca.crt'), '-CAkey', join(dir, 'ca.key'), '-set_serial', `0x${randomSerial()}`,
-      '-days', '825', '-sha256', '-extfile', ext, '-out', `${crt}.tmp`,
-    ]);
-    chmodSync(`${key}.tmp`, 0o600);
-    renameSync(`${key}.tmp`, key);
-    renameSync(`${crt}.tmp`, crt);
-  } finally {
-    rmSync(csr, { force: true });
-    rmSync(ext, { force: true });
-  }
+/** Issues <name>.key / <name>.crt (ECDSA P-256) signed by the CA; each written to a temp file, then renamed. */
+function issue(dir: string, name: string, hosts: string[], eku: ('serverAuth' | 'clientAuth')[]): void {
+  const caCert = parseCertificates(readFileSync(join(dir, 'ca.crt')))[0]!;
+  const caKey = parsePrivateKey(readFileSync(join(dir, 'ca.key'), 'utf8'));
+  const kp = generateKeyPair('P-256');
+  const uniq = [...new Set(hosts)];
+  const dns = uniq.filter((h) => !isIP(h));
+  const ip = uniq.filter((h) => isIP(h));
+  const now = Date.now();
+  const cert = issueCertificate({
+    subject: { CN: name },
+    publicKey: kp.publicKey,
+    issuer: caCert,
+    issuerKey: caKey,
+    notBefore: new Date(now - 3600_000),
+    notAfter: new Date(now + 825 * 86400_000),
+    isCA: false,
+    keyUsage: ['digitalSignature'],
+    extKeyUsage: eku,
+    ...(uniq.length ? { san: { dns, ip } } : {}),
+  });
+  writeAtomic(join(dir, `${name}.key`), kp.pem, 0o600);
+  writeAtomic(join(dir, `${name}.crt`), cert.pem, 0o644);
 }
 
-function randomSerial(): string {
-  const b = randomBytes(16);
-  b[0] = b[0]! & 0x7f;
-  return b.toString('hex');
-}
-
-function openssl(args: string[]): void {
-  execFileSync('openssl', args, { stdio: ['ignore', 'ignore', 'pipe'] });
+function writeAtomic(path: string, text: string, mode: number): void {
+  writeFileSync(`${path}.tmp`, text, { mode });
+  renameSync(`${path}.tmp`, path);
 }
 
 /** A directory lock (mkdir is atomic); a lock older than 60 s is considered left by a killed process. */
