@@ -6,7 +6,7 @@ import { ContentType, contentTypeName } from '../record/content-type.js';
 import { RecordLayer, type TLSRecord } from '../record/record-layer.js';
 import type { RecordProtection } from '../record/protection.js';
 import { HandshakeType, handshakeTypeName } from './handshake-type.js';
-import { HandshakeReassembler, frameHandshake, type HandshakeMessage } from './reassembler.js';
+import { HandshakeReassembler, MAX_HANDSHAKE_MESSAGE, frameHandshake, type HandshakeMessage } from './reassembler.js';
 import { Transcript } from './transcript.js';
 
 export interface TraceEvent {
@@ -41,11 +41,21 @@ type Incoming = { kind: 'handshake'; msg: HandshakeMessage } | { kind: 'ccs' };
 /** Warning alerts in a row without other traffic before we call it a flood. */
 const MAX_WARNING_ALERTS = 8;
 
+/**
+ * Input we hold unprocessed during the handshake (records behind a ChangeCipherSpec or a Finished,
+ * handshake messages not yet asked for) while the handshake code awaits something of its own (an
+ * SNICallback, a session store, a key manager). An honest peer is at most one flight ahead; a hostile
+ * one could otherwise make us buffer without limit.
+ */
+export const MAX_PENDING_HANDSHAKE_INPUT = 4 * MAX_HANDSHAKE_MESSAGE;
+
 export class Engine {
   readonly records = new RecordLayer();
   readonly transcript = new Transcript();
   private readonly reassembler = new HandshakeReassembler();
   private readonly queue: Incoming[] = [];
+  /** Bytes of the handshake messages in `queue`. */
+  private queuedBytes = 0;
   private waiter: { resolve: (v: Incoming) => void; reject: (e: TLSError) => void } | undefined;
   /** After a ChangeCipherSpec, record processing stops until the handshake installs the new read keys. */
   private pausedForCcs = false;
@@ -71,6 +81,9 @@ export class Engine {
     if (this.error || this.peerClosed) return; // §7.2.1: data after close_notify is ignored
     this.records.feed(chunk);
     this.pump();
+    const pending = this.records.bufferedInput + this.queuedBytes;
+    if (!this.handshakeComplete && !this.error && pending > MAX_PENDING_HANDSHAKE_INPUT)
+      this.fail(new TLSError('unexpected_message', `peer sent ${pending} bytes the handshake has not asked for yet (limit ${MAX_PENDING_HANDSHAKE_INPUT})`));
   }
 
   private pump(): void {
@@ -174,12 +187,14 @@ export class Engine {
       w.resolve(item);
     } else {
       this.queue.push(item);
+      if (item.kind === 'handshake') this.queuedBytes += item.msg.raw.length;
     }
   }
 
   private nextIncoming(): Promise<Incoming> {
     if (this.error) return Promise.reject(this.error);
     const item = this.queue.shift();
+    if (item?.kind === 'handshake') this.queuedBytes -= item.msg.raw.length;
     if (item) return Promise.resolve(item);
     if (this.waiter) return Promise.reject(new TLSError('internal_error', 'two readers waiting on one handshake'));
     return new Promise((resolve, reject) => (this.waiter = { resolve, reject }));
@@ -277,6 +292,7 @@ export class Engine {
     this.writeClosed = true;
     this.records.discardInput();
     this.queue.length = 0;
+    this.queuedBytes = 0;
     const w = this.waiter;
     this.waiter = undefined;
     w?.reject(e);
