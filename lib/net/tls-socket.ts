@@ -59,9 +59,24 @@ export class TLSSocket extends Duplex {
     // Without TCP_NODELAY a flight can stall ~40 ms on Nagle + delayed ACK.
     sock.setNoDelay?.(true);
 
+    // During the handshake a flight goes out in one transport write: the writes of one flight are
+    // corked until the next tick. A peer that fails on an early message of a flight (an empty client
+    // Certificate, say) then has the whole flight read when it closes, so its kernel sends FIN, not an
+    // RST that would make us lose its alert (we used to report EPIPE instead of handshake_failure).
+    let corked = false;
+    const uncork = () => {
+      corked = false;
+      if (!transport.destroyed) transport.uncork();
+    };
     this.engine = new Engine({
       write: (bytes) => {
-        if (!transport.destroyed && !transport.writableEnded) transport.write(bytes);
+        if (transport.destroyed || transport.writableEnded) return;
+        if (!this.secure && !corked) {
+          corked = true;
+          transport.cork();
+          process.nextTick(uncork);
+        }
+        transport.write(bytes);
       },
       onApplicationData: (data) => {
         if (!this.push(Buffer.from(data.buffer, data.byteOffset, data.byteLength))) (transport as Socket).pause?.();
