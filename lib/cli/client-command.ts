@@ -2,10 +2,12 @@
 // stdin goes to the connection, received data to stdout, a one-line summary on stderr.
 import { parseArgs } from 'node:util';
 import { connect } from '../net/connect.js';
+import { QKD_FLAGS, QKD_USAGE, qkdTlsOptions } from './qkd-flags.js';
 import { describeError, list, parseHostPort, readFileOption, UsageError, type IO } from './args.js';
 
 export const CLIENT_USAGE = `usage: qtls client HOST:PORT [--servername NAME] [--ca FILE] [--insecure]
-                   [--ciphers LIST] [--groups LIST] [--alpn LIST] [--cert FILE --key FILE]`;
+                   [--ciphers LIST] [--groups LIST] [--alpn LIST] [--cert FILE --key FILE]
+                   [${QKD_USAGE}]`;
 
 export async function runClientCommand(argv: string[], io: IO): Promise<number> {
   const { values, positionals } = parseArgs({
@@ -21,6 +23,7 @@ export async function runClientCommand(argv: string[], io: IO): Promise<number> 
       cert: { type: 'string' },
       key: { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
+      ...QKD_FLAGS,
     },
     strict: true,
   });
@@ -30,6 +33,7 @@ export async function runClientCommand(argv: string[], io: IO): Promise<number> 
   }
   if (positionals.length !== 1) throw new UsageError('expected exactly one HOST:PORT');
   const { host, port } = parseHostPort(positionals[0]);
+  const qkd = qkdTlsOptions(values, 'client', values.ciphers);
 
   return new Promise<number>((resolve) => {
     let done = false;
@@ -48,6 +52,7 @@ export async function runClientCommand(argv: string[], io: IO): Promise<number> 
       ALPNProtocols: list(values.alpn),
       cert: readFileOption(values.cert, 'certificate'),
       key: readFileOption(values.key, 'key'),
+      ...qkd,
     });
     socket.on('secureConnect', () => {
       const c = socket.getCipher();
@@ -55,7 +60,8 @@ export async function runClientCommand(argv: string[], io: IO): Promise<number> 
       const verify = socket.authorized ? 'verified' : `NOT verified (${socket.authorizationError?.message ?? 'no certificate'})`;
       io.stderr.write(
         `connected to ${host}:${port}: ${socket.getProtocol()} ${c?.standardName} group=${(kx.group as string) ?? 'none'}` +
-          ` alpn=${socket.alpnProtocol || 'none'} certificate ${verify}\n`,
+          ` alpn=${socket.alpnProtocol || 'none'}${kx.qkdKeyId ? ` qkd_key_id=${String(kx.qkdKeyId)}` : ''}` +
+          `${kx.pskIdentity ? ` psk_identity=${String(kx.pskIdentity)}` : ''} certificate ${verify}\n`,
       );
       io.stdin.pipe(socket);
     });

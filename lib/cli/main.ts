@@ -4,6 +4,7 @@ import { processIO, UsageError, type IO } from './args.js';
 import { CLIENT_USAGE, runClientCommand } from './client-command.js';
 import { runDemoCommand } from './demo-command.js';
 import { SERVER_USAGE, runServerCommand } from './server-command.js';
+import { runKmeCommand } from '../qkd/kme/command.js';
 
 const USAGE = `usage: qtls <command> [options]
 
@@ -11,6 +12,7 @@ commands:
   demo      HTTPS end to end on qtls (what \`npm start\` runs)
   server    a TLS server for testing (like openssl s_server)
   client    a TLS client for testing (like openssl s_client)
+  kme       a two-site QKD key-management network (ETSI GS QKD 014 and 004)
 
 ${SERVER_USAGE}
 ${CLIENT_USAGE}
@@ -22,6 +24,7 @@ const commands: Record<string, Command> = {
   demo: runDemoCommand,
   server: runServerCommand,
   client: runClientCommand,
+  kme: (argv, io) => runKmeCommand(argv, io),
 };
 
 export async function main(argv: string[], io: IO = processIO): Promise<number> {

@@ -2,10 +2,12 @@
 import { parseArgs } from 'node:util';
 import { createServer } from '../net/server.js';
 import type { TLSSocket } from '../net/tls-socket.js';
+import { QKD_FLAGS, QKD_USAGE, qkdTlsOptions } from './qkd-flags.js';
 import { describeError, list, parsePort, readFileOption, UsageError, type IO } from './args.js';
 
 export const SERVER_USAGE = `usage: qtls server --port P [--host 127.0.0.1] --cert FILE --key FILE
-                   [--ciphers LIST] [--groups LIST] [--alpn LIST] [--www] [--ca FILE --verify-client]`;
+                   [--ciphers LIST] [--groups LIST] [--alpn LIST] [--www] [--ca FILE --verify-client]
+                   [${QKD_USAGE}]`;
 
 /** Largest HTTP request head we buffer in --www mode before giving up on the client. */
 const MAX_REQUEST_HEAD = 16 * 1024;
@@ -25,6 +27,7 @@ export async function runServerCommand(argv: string[], io: IO): Promise<number> 
       www: { type: 'boolean', default: false },
       'verify-client': { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
+      ...QKD_FLAGS,
     },
     strict: true,
   });
@@ -34,7 +37,9 @@ export async function runServerCommand(argv: string[], io: IO): Promise<number> 
   }
   const port = parsePort(values.port);
   if (port === undefined) throw new UsageError('--port is required');
-  if (!values.cert || !values.key) throw new UsageError('--cert and --key are required');
+  const qkd = qkdTlsOptions(values, 'server', values.ciphers);
+  const pskOnly = qkd !== undefined && 'pskCallback' in qkd;
+  if ((!values.cert || !values.key) && !pskOnly) throw new UsageError('--cert and --key are required');
 
   const server = createServer({
     cert: readFileOption(values.cert, 'certificate'),
@@ -45,6 +50,7 @@ export async function runServerCommand(argv: string[], io: IO): Promise<number> 
     ALPNProtocols: list(values.alpn),
     requestCert: values['verify-client'],
     rejectUnauthorized: values['verify-client'],
+    ...qkd,
   });
   server.on('tlsClientError', (err: Error, socket: TLSSocket) => {
     io.stderr.write(`handshake failed from ${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}: ${describeError(err)}\n`);
