@@ -83,6 +83,16 @@ export class SeededRandom extends BaseRandom {
     return new SeededRandom(hex, stream);
   }
 
+  /** Raw state (for known-answer tests against the reference implementation). */
+  static fromState(s0: number, s1: number, s2: number, s3: number): SeededRandom {
+    const r = new SeededRandom(0);
+    r.s0 = s0 | 0;
+    r.s1 = s1 | 0;
+    r.s2 = s2 | 0;
+    r.s3 = s3 | 0;
+    return r;
+  }
+
   nextU32(): number {
     const s1 = this.s1;
     const r = Math.imul(s1, 5);

@@ -17,6 +17,7 @@ import { interceptResend, type EveStats } from './eve.js';
 import { propagate } from './fibre.js';
 import type { SecretLength } from './finite-size.js';
 import { splitFrames, type FrameEntry } from './frames.js';
+import { runReconciliation } from './reconcile-driver.js';
 import type { BasisTally } from './messages.js';
 import { sampleSize, type Bb84Params } from './params.js';
 import { transmittance } from './physics.js';
@@ -253,24 +254,7 @@ export class Bb84Protocol {
     const framesB = splitFrames(b.key!.length, p.frameSize);
     const ar = new AliceReconciler(alice.endpoint, alice.randomSource, a.key!, framesA, p.maxRetries);
     const br = new BobReconciler(bob.endpoint, b.key!, b.keyBases!, framesB, this.variant, q, p.maxRetries);
-    for (let first = 0; first < framesA.length; first += p.parallelFrames) {
-      const idx: number[] = [];
-      for (let i = first; i < Math.min(framesA.length, first + p.parallelFrames); i++) idx.push(i);
-      ar.startBatch(idx);
-      br.receiveStart(idx);
-      for (;;) {
-        br.sendQuery();
-        if (ar.answerQuery()) {
-          br.receiveAnswer();
-          continue;
-        }
-        ar.sendTags();
-        const reopenedB = br.checkTags();
-        const reopenedA = ar.receiveResults();
-        if (reopenedA !== reopenedB) throw new Bb84ProtocolError('Alice and Bob disagree on which frames to retry');
-        if (!reopenedA) break;
-      }
-    }
+    runReconciliation(ar, br, framesA.length, p.parallelFrames);
     return {
       accA: accountBlock(framesA, a.keyBases!, tallyA, p.epsilon),
       accB: accountBlock(framesB, b.keyBases!, tallyB, p.epsilon),
