@@ -15,6 +15,7 @@ import { connect } from '../net/connect.js';
 import type { TLSSocket } from '../net/tls-socket.js';
 import { createKeyDelivery } from '../qkd/delivery-factory.js';
 import { startKmeNetwork } from '../qkd/kme/network.js';
+import { Bb84Link } from '../qkd/bb84/link.js';
 import type { KmeSite } from '../qkd/kme/site.js';
 import { qtlsConnect, qtlsServerFactory } from '../qkd/qtls-transport.js';
 import type { IO } from './args.js';
@@ -40,9 +41,11 @@ export async function runDemoCommand(argv: string[], io: IO): Promise<number> {
   const out = (s = '') => io.stdout.write(s + '\n');
 
   out('qtls demo: HTTPS keyed by QKD');
-  const kmes = await startKmeNetwork({ dataDir, tlsConnect: qtlsConnect, tlsServerFactory: qtlsServerFactory });
+  // The pools are filled by the simulated BB84 link (lib/qkd/bb84): sifting, Cascade, privacy amplification.
+  const kmes = await startKmeNetwork({ dataDir, tlsConnect: qtlsConnect, tlsServerFactory: qtlsServerFactory, link: new Bb84Link() });
   out(`  KME A  ${kmes.A.url} (ETSI 014)  ${kmes.A.url004} (ETSI 004)  SAEs: ${kmes.A.saes.join(', ')}`);
   out(`  KME B  ${kmes.B.url} (ETSI 014)  ${kmes.B.url004} (ETSI 004)  SAEs: ${kmes.B.saes.join(', ')}`);
+  await waitForKeys(kmes.sites.A, kmes.sites.B);
   out(`  QKD link: ${describeLink(kmes.sites.A)}`);
 
   const pem = (f: string) => readFileSync(f);
@@ -111,8 +114,21 @@ export async function runDemoCommand(argv: string[], io: IO): Promise<number> {
 function describeLink(site: KmeSite): string {
   const s = site.linkStats;
   if (!s) return 'filling both pools with identical keys';
-  const model = typeof s.model === 'string' ? `, ${s.model}` : '';
-  return `${s.kind}${model}${s.simulated ? ' (simulated)' : ''}: ${s.blocks} blocks, ${s.finalBits} bits distilled`;
+  const model = typeof s.model === 'string' ? ` (${s.model})` : s.simulated ? ' (simulated)' : '';
+  const bb84 =
+    typeof s.qber === 'number'
+      ? `, ${String(s.pulses)} pulses -> ${String(s.sifted)} sifted, QBER ${(s.qber * 100).toFixed(2)}%, Cascade f=${Number(s.efficiency).toFixed(3)}`
+      : '';
+  return `${s.kind}${model}: ${s.blocks} block(s)${bb84}, ${s.finalBits} secret bits distilled`;
+}
+
+/** The first BB84 block takes about a second; wait for both pools (bounded, so the demo can't hang). */
+async function waitForKeys(a: KmeSite, b: KmeSite, timeoutMs = 60_000): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  while (a.storedKeyCount() === 0 || b.storedKeyCount() === 0) {
+    if (Date.now() > until) throw new Error(`the QKD link delivered no key within ${timeoutMs / 1000} s`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
 }
 
 function poolLevel(site: KmeSite): string {
