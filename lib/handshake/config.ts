@@ -1,6 +1,6 @@
 // Turns node:tls-shaped options into the handshake's configuration, failing early with clear errors.
 import { EcdhGroup } from '../crypto/ecdh.js';
-import type { PrivateKey } from '../crypto/keys.js';
+import type { NamedCurve, PrivateKey } from '../crypto/keys.js';
 import { DEFAULT_SIGNATURE_SCHEMES, SignatureScheme, schemesForKey } from '../crypto/signature.js';
 import { DEFAULT_ECDHE_GROUPS } from '../kx/ecdhe.js';
 import { parsePrivateKey } from '../pki/keys.js';
@@ -118,6 +118,12 @@ export function loadCertifiedKeys(certOpt: unknown, keyOpt: unknown): CertifiedK
   });
 }
 
+/** The NamedGroup of an ECDSA key's curve. */
+const CURVE_GROUP: Record<NamedCurve, number> = {
+  'P-256': EcdhGroup.secp256r1,
+  'P-384': EcdhGroup.secp384r1,
+};
+
 /** Which certificates can authenticate a suite (RFC 8422 §5.1: ECDSA suites carry EC or Ed25519 keys). */
 export function keyFitsAuth(key: PrivateKey, auth: CipherSuite['auth']): boolean {
   if (auth === 'ECDSA') return key.type === 'ec' || key.type === 'ed25519';
@@ -133,9 +139,16 @@ export function pickCertificate(
   candidates: CertifiedKey[],
   auth: CipherSuite['auth'],
   peerSchemes: readonly number[] | undefined,
+  /**
+   * Server side: the client's supported_groups. RFC 8422 §5.3: an ECDSA certificate's key must be on a
+   * curve the client listed (OpenSSL clients abort with "wrong curve" otherwise). Empty or undefined
+   * (extension absent, §5.1) means no constraint.
+   */
+  peerGroups?: readonly number[],
 ): { cert: CertifiedKey; scheme: number } | undefined {
   for (const cert of candidates) {
     if (!keyFitsAuth(cert.key, auth)) continue;
+    if (cert.key.type === 'ec' && peerGroups && peerGroups.length > 0 && !peerGroups.includes(CURVE_GROUP[cert.key.curve])) continue;
     const ours = schemesForKey(cert.key);
     if (peerSchemes === undefined) {
       const implied = cert.key.type === 'rsa' ? SignatureScheme.rsa_pkcs1_sha1 : cert.key.type === 'ec' ? SignatureScheme.ecdsa_sha1 : undefined;

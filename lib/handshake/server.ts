@@ -330,15 +330,21 @@ function pickSuite(
   const theirs = offer.hello.cipherSuites;
   const order = cfg.honorCipherOrder ? ours.filter((s) => theirs.includes(s.id)) : theirs.map((id) => ours.find((s) => s.id === id)).filter((s): s is CipherSuite => !!s);
   const schemes = offer.signatureSchemes?.filter((s) => cfg.signatureSchemes.includes(s));
+  let curveFallback: ReturnType<typeof pickSuite> | undefined;
   for (const suite of order) {
     const provider = keyExchangeProvider(suite.kx);
     if (!provider) continue;
     const usable = provider.serverCanUse({ clientGroups: offer.groups, groups: cfg.groups, clientExtensions: offer.hello.extensions, options: cfg.options, suite });
     if (!usable) continue;
     if (suite.auth === 'PSK') return { suite, provider, cert: undefined };
-    const cert = pickCertificate(certificates, suite.auth, schemes);
+    const cert = pickCertificate(certificates, suite.auth, schemes, offer.groups);
     if (cert) return { suite, provider, cert };
+    // RFC 8422 §5.3: prefer a certificate on a curve the client listed (a multi-certificate server
+    // then falls back to RSA, as OpenSSL does); only if no suite has one, ignore the curve.
+    const anyCurve = curveFallback ? undefined : pickCertificate(certificates, suite.auth, schemes);
+    if (anyCurve) curveFallback = { suite, provider, cert: anyCurve };
   }
+  if (curveFallback) return curveFallback;
   throw new TLSError('handshake_failure', 'no cipher suite in common with the client (check ciphers, groups, signature algorithms and the certificate type)');
 }
 
