@@ -90,8 +90,8 @@ export function validateProtocol(p: ProtocolParams): void {
     `unknown Cascade variant '${p.cascade}' (expected one of ${Object.keys(CASCADE_VARIANTS).join(', ')})`);
   check(Number.isInteger(p.frameSize) && p.frameSize >= 64 && p.frameSize <= 1 << 20,
     `frame size must be an integer in 64..2^20 (got ${p.frameSize})`);
-  check(Number.isInteger(p.blockSize) && p.blockSize >= MIN_BLOCK_BITS && p.blockSize <= 1 << 23,
-    `block size must be an integer in ${MIN_BLOCK_BITS}..2^23 sifted bits (got ${p.blockSize})`);
+  check(Number.isInteger(p.blockSize) && p.blockSize >= MIN_BLOCK_BITS && p.blockSize <= 1 << 21,
+    `block size must be an integer in ${MIN_BLOCK_BITS}..2^21 sifted bits (got ${p.blockSize})`);
   check(finite(p.sampleFraction) && p.sampleFraction > 0 && p.sampleFraction < 0.5,
     `sample fraction must be in (0, 0.5) (got ${p.sampleFraction})`);
   check(Number.isInteger(p.minSample) && p.minSample >= 100, `minimum sample must be an integer >= 100 (got ${p.minSample})`);

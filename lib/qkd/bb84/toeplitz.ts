@@ -59,7 +59,7 @@ export function toeplitzFft(seed: Uint8Array, x: Uint8Array, m: number): Uint8Ar
   const L = n + m - 1;
   const s = new Uint8Array(L);
   for (let i = 0; i < L; i++) s[i] = seedBit(seed, i);
-  let size = 1;
+  let size = 2;
   while (size < L) size <<= 1;
   const c = convolveReal(s, x, size);
   for (let i = 0; i < m; i++) out[i] = c[i + n - 1] & 1;
