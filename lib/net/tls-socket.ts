@@ -188,12 +188,25 @@ export class TLSSocket extends Duplex {
 
   override _read(): void {
     (this.socket as Socket).resume?.();
-    if (this.pendingError) {
-      const e = this.pendingError;
-      setImmediate(() => {
-        if (this.readableLength === 0 && !this.destroyed) this.destroy(e);
-      });
-    }
+    this.raisePendingError();
+  }
+
+  // A fatal error behind buffered data waits until the data is consumed. _read() alone can't tell us:
+  // a Readable calls it once and not again until something is pushed, which never happens after the
+  // error, so a paused reader draining the buffer with read() would wait forever for the 'error'.
+  override read(size?: number): any {
+    const chunk = super.read(size);
+    this.raisePendingError();
+    return chunk;
+  }
+
+  private raisePendingError(): void {
+    const e = this.pendingError;
+    if (!e || this.readableLength > 0) return;
+    this.pendingError = undefined;
+    process.nextTick(() => {
+      if (!this.destroyed) this.destroy(e);
+    });
   }
 
   override _write(chunk: Buffer, _enc: BufferEncoding, cb: (e?: Error | null) => void): void {
