@@ -25,6 +25,8 @@ export interface EndpointReport {
   authorized: boolean | undefined;
   /** authorizationError normalised to its code (node: a string code; qtls: an Error with .code). */
   authorizationCode: string | undefined;
+  /** getPeerCertificate(): the fields compared across implementations (undefined: none received). */
+  peer: { subjectCN: unknown; issuerCN: unknown; subjectaltname: unknown; fingerprint256: unknown } | undefined;
   received: Buffer;
   /** 'end' was emitted: the peer finished its side of the stream. */
   ended: boolean;
@@ -45,12 +47,13 @@ type AnySocket = Duplex & {
   alpnProtocol: string | false | null;
   authorized: boolean;
   authorizationError?: unknown;
+  getPeerCertificate(): Record<string, unknown> | null;
 };
 
 function newReport(impl: Impl, role: 'client' | 'server'): EndpointReport {
   return {
     impl, role, secure: false, cipher: undefined, protocol: undefined, ephemeral: undefined, alpn: undefined,
-    authorized: undefined, authorizationCode: undefined, received: Buffer.alloc(0), ended: false, error: undefined,
+    authorized: undefined, authorizationCode: undefined, peer: undefined, received: Buffer.alloc(0), ended: false, error: undefined,
     keylog: [], alertsIn: [], alertsOut: [], closed: Promise.resolve(),
   };
 }
@@ -69,6 +72,11 @@ function captureSecure(r: EndpointReport, s: AnySocket): void {
   r.alpn = s.alpnProtocol;
   r.authorized = s.authorized;
   r.authorizationCode = authorizationCode(s.authorizationError);
+  const pc = s.getPeerCertificate();
+  if (pc && Object.keys(pc).length > 0) {
+    const cn = (x: unknown) => (x as { CN?: unknown } | undefined)?.CN;
+    r.peer = { subjectCN: cn(pc.subject), issuerCN: cn(pc.issuer), subjectaltname: pc.subjectaltname, fingerprint256: pc.fingerprint256 };
+  }
 }
 
 interface TraceEvent {
