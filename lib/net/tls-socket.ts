@@ -50,6 +50,7 @@ export class TLSSocket extends Duplex {
   private handshakeTimer: NodeJS.Timeout | undefined;
   private transportEnded = false;
   private clientSession: Buffer | undefined;
+  private forwardsTimeout = false;
 
   constructor(transport: Duplex, runner: HandshakeRunner, opts: { handshakeTimeout?: number; trace?: (e: TraceEvent) => void } = {}) {
     super({ allowHalfOpen: false });
@@ -316,7 +317,12 @@ export class TLSSocket extends Duplex {
   setTimeout(ms: number, cb?: () => void): this {
     (this.socket as Socket).setTimeout?.(ms);
     if (cb) this.once('timeout', cb);
-    (this.socket as Socket).once?.('timeout', () => this.emit('timeout'));
+    // Forward the transport's 'timeout' events once per socket, not once per call: node:http calls
+    // setTimeout() for every request on a kept-alive connection (the ETSI 014 KME listener).
+    if (!this.forwardsTimeout) {
+      this.forwardsTimeout = true;
+      (this.socket as Socket).on('timeout', () => this.emit('timeout'));
+    }
     return this;
   }
   address(): ReturnType<Socket['address']> | {} {
