@@ -48,14 +48,21 @@ export async function kmeCall<T>(q: QkdOptions, signal: AbortSignal, what: strin
   try {
     return await call(both);
   } catch (e) {
-    if (timeout.aborted && !signal.aborted) throw new TLSError('handshake_failure', `QKD ${what}: KME did not answer within ${q.timeoutMs ?? DEFAULT_QKD_TIMEOUT_MS} ms`, 'local', { cause: e });
+    if (timeout.aborted && !signal.aborted) throw new TLSError('handshake_failure', `QKD ${what}: KME ${kmeName(q)} did not answer within ${q.timeoutMs ?? DEFAULT_QKD_TIMEOUT_MS} ms`, 'local', { cause: e });
     if (e instanceof KeyDeliveryError) throw new TLSError('handshake_failure', `QKD ${what} failed: ${e.message}`, 'local', { cause: e });
     if (e instanceof TLSError) throw e;
     throw new TLSError('handshake_failure', `QKD ${what} failed: ${(e as Error).message}`, 'local', { cause: e });
   }
 }
 
+/** How errors and getKeyExchangeInfo() name our KME: its ID when the API tells it, and its URL. */
+export function kmeName(q: QkdOptions, kmeId?: string): string {
+  const url = q.delivery.kme;
+  if (url && kmeId) return `${kmeId} (${url})`;
+  return url ?? kmeId ?? '(unnamed)';
+}
+
 /** A delivered key must be exactly the size asked for (a short key would silently weaken the session). */
 export function checkKeySize(key: Uint8Array, bits: number, kme: string): void {
-  if (key.length * 8 !== bits) throw new TLSError('handshake_failure', `QKD key from ${kme} has ${key.length * 8} bits, expected ${bits}`);
+  if (key.length * 8 !== bits) throw new TLSError('handshake_failure', `QKD key from KME ${kme} has ${key.length * 8} bits, expected ${bits}`);
 }

@@ -10,7 +10,7 @@
 import { TLSError } from '../alert.js';
 import { KeyDeliveryError } from '../qkd/key-delivery.js';
 import type { ClientPskCallback, PskAnswer, ServerPskCallback } from './psk.js';
-import { DEFAULT_QKD_KEY_BITS, checkKeySize, kmeCall, type QkdOptions } from './qkd-options.js';
+import { DEFAULT_QKD_KEY_BITS, checkKeySize, kmeCall, kmeName, type QkdOptions } from './qkd-options.js';
 
 export type QkdPskMode = 'psk' | 'psk-hint';
 
@@ -28,12 +28,12 @@ export function qkdPskClientOptions(q: QkdOptions, mode: QkdPskMode): { pskCallb
     pskCallback: async (hint): Promise<PskAnswer> => {
       if (mode === 'psk') {
         const k = await kmeCall(q, signal(), `enc_keys for ${peer(q)}`, (s) => q.delivery.getKey(peer(q), { sizeBits: bits, signal: s }));
-        checkKeySize(k.key, bits, k.kmeId ?? 'KME');
+        checkKeySize(k.key, bits, kmeName(q, k.kmeId));
         return { identity: k.keyId, psk: k.key };
       }
       if (!hint) throw new TLSError('handshake_failure', 'server sent no psk_identity_hint (expected a QKD key_ID)');
       const k = await kmeCall(q, signal(), `dec_keys for key ${hint}`, (s) => q.delivery.getKeyById(peer(q), hint, { sizeBits: bits, signal: s }));
-      checkKeySize(k.key, bits, k.kmeId ?? 'KME');
+      checkKeySize(k.key, bits, kmeName(q, k.kmeId));
       return { identity: hint, psk: k.key };
     },
   };
@@ -47,7 +47,7 @@ export function qkdPskServerOptions(q: QkdOptions, mode: QkdPskMode): { pskCallb
       pskCallback: async (_socket, identity) => {
         try {
           const k = await kmeCall(q, signal(), `dec_keys for key ${identity}`, (s) => q.delivery.getKeyById(peer(q), identity, { sizeBits: bits, signal: s }));
-          checkKeySize(k.key, bits, k.kmeId ?? 'KME');
+          checkKeySize(k.key, bits, kmeName(q, k.kmeId));
           return k.key;
         } catch (e) {
           // A key_ID the KME doesn't know is an unknown identity (RFC 4279 §2), not a KME failure.
@@ -62,7 +62,7 @@ export function qkdPskServerOptions(q: QkdOptions, mode: QkdPskMode): { pskCallb
   return {
     pskIdentityHint: async (socket) => {
       const k = await kmeCall(q, signal(), `enc_keys for ${peer(q)}`, (s) => q.delivery.getKey(peer(q), { sizeBits: bits, signal: s }));
-      checkKeySize(k.key, bits, k.kmeId ?? 'KME');
+      checkKeySize(k.key, bits, kmeName(q, k.kmeId));
       pending.set(socket as object, { keyId: k.keyId, key: k.key });
       return k.keyId;
     },

@@ -15,7 +15,7 @@ import { ExtensionType } from '../handshake/extensions.js';
 import { Reader } from '../wire/reader.js';
 import { Writer } from '../wire/writer.js';
 import type { KeyExchange, KeyExchangeProvider, KxContext } from './key-exchange.js';
-import { DEFAULT_QKD_KEY_BITS, apiCode, checkKeySize, kmeCall, qkdOptions, requireQkd } from './qkd-options.js';
+import { DEFAULT_QKD_KEY_BITS, apiCode, checkKeySize, kmeCall, kmeName, qkdOptions, requireQkd } from './qkd-options.js';
 
 export interface QkdSaeExtension {
   saeId: string;
@@ -59,9 +59,9 @@ export class QkdState {
     if (!slave) throw new TLSError('handshake_failure', 'client did not announce a usable QKD SAE ID');
     const bits = q.keySizeBits ?? DEFAULT_QKD_KEY_BITS;
     const k = await kmeCall(q, ctx.signal, `enc_keys for ${slave}`, (signal) => q.delivery.getKey(slave, { sizeBits: bits, signal }));
-    checkKeySize(k.key, bits, k.kmeId ?? 'KME');
+    checkKeySize(k.key, bits, kmeName(q, k.kmeId));
     this.key = k.key;
-    Object.assign(ctx.info, { qkdKeyId: k.keyId, qkdMasterSae: q.saeId, qkdSlaveSae: slave, qkdApi: q.delivery.api, qkdKme: k.kmeId ?? null });
+    Object.assign(ctx.info, { qkdKeyId: k.keyId, qkdMasterSae: q.saeId, qkdSlaveSae: slave, qkdApi: q.delivery.api, qkdKme: kmeName(q, k.kmeId) });
     return new Writer().u8(apiCode(q.delivery)).vec8(Buffer.from(q.saeId, 'utf8')).vec16(Buffer.from(k.keyId, 'utf8')).finish();
   }
 
@@ -81,9 +81,9 @@ export class QkdState {
     const bits = q.keySizeBits ?? DEFAULT_QKD_KEY_BITS;
     const k = await kmeCall(q, ctx.signal, `dec_keys for key ${keyId}`, (signal) => q.delivery.getKeyById(master, keyId, { sizeBits: bits, signal }));
     if (k.keyId !== keyId) throw new TLSError('handshake_failure', `KME returned key ${k.keyId} instead of ${keyId}`);
-    checkKeySize(k.key, bits, k.kmeId ?? 'KME');
+    checkKeySize(k.key, bits, kmeName(q, k.kmeId));
     this.key = k.key;
-    Object.assign(ctx.info, { qkdKeyId: keyId, qkdMasterSae: master, qkdSlaveSae: q.saeId, qkdApi: q.delivery.api, qkdKme: k.kmeId ?? null });
+    Object.assign(ctx.info, { qkdKeyId: keyId, qkdMasterSae: master, qkdSlaveSae: q.saeId, qkdApi: q.delivery.api, qkdKme: kmeName(q, k.kmeId) });
   }
 
   /** The key, handed over once: the exchange keeps no copy. */

@@ -27,6 +27,8 @@ export interface KeyRequestOptions {
  */
 export interface KeyDelivery {
   readonly api: '014' | '004';
+  /** The KME this delivery talks to (`https://host:port`, `tls://host:port`): error messages name it. */
+  readonly kme?: string;
   /** Master SAE: a new key shared with `slaveSaeId`. */
   getKey(slaveSaeId: string, opts: KeyRequestOptions): Promise<DeliveredKey>;
   /** Slave SAE: the key `masterSaeId` got, by its ID. Each key is handed out once per SAE. */

@@ -40,6 +40,10 @@ export class Etsi004KeyDelivery implements KeyDelivery {
     this.client = new Etsi004Client(o);
   }
 
+  get kme(): string {
+    return this.client.kme;
+  }
+
   async getKey(slaveSaeId: string, opts: KeyRequestOptions): Promise<DeliveredKey> {
     const chunk = chunkBytes(opts.sizeBits);
     const k = `${slaveSaeId}|${chunk}`;

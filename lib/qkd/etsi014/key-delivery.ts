@@ -11,6 +11,10 @@ export class Etsi014KeyDelivery implements KeyDelivery {
     this.client = clientOrOptions instanceof Etsi014Client ? clientOrOptions : new Etsi014Client(clientOrOptions);
   }
 
+  get kme(): string {
+    return this.client.kme;
+  }
+
   async getKey(slaveSaeId: string, opts: KeyRequestOptions): Promise<DeliveredKey> {
     checkSize(opts.sizeBits);
     const res = await this.client.getKey(
