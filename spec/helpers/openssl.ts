@@ -326,8 +326,10 @@ export interface OpensslClientResult {
   stderr: string;
   trace: string;
   facts: OpensslTraceFacts;
-  /** "New, TLSv1.2, Cipher is X": protocol and suite. */
+  /** "New, TLSv1.2, Cipher is X" (or "Reused, ..."): protocol and suite. */
   protocol: string | undefined;
+  /** "Reused, ...": the session was resumed. */
+  reused: boolean;
   cipher: string | undefined;
   /** "Server Temp Key: X25519, 253 bits" → "X25519, 253 bits". */
   tempKey: string | undefined;
@@ -385,11 +387,12 @@ export async function runOpensslClient(opts: OpensslClientOptions): Promise<Open
     let data = end >= 0 ? stdout.slice(end + 5) : '';
     const closed = /(^|\n)closed\n$/.test(data);
     if (closed) data = data.replace(/closed\n$/, '');
-    const newLine = /^New, (\S+), Cipher is (\S+)$/m.exec(stdout);
+    const newLine = /^(New|Reused), (\S+), Cipher is (\S+)$/m.exec(stdout);
     return {
       exitCode, timedOut, stdout, stderr, trace, facts, data, closed,
-      protocol: newLine?.[1],
-      cipher: newLine?.[2],
+      protocol: newLine?.[2],
+      cipher: newLine?.[3],
+      reused: newLine?.[1] === 'Reused',
       tempKey: /^Server Temp Key: (.+)$/m.exec(stdout)?.[1],
       masterKey: /^\s*Master-Key: ([0-9A-F]+)$/m.exec(stdout)?.[1]?.toLowerCase(),
       verifyReturn: /^\s*Verify return code: (.+)$/m.exec(stdout)?.[1],

@@ -33,6 +33,10 @@ export interface EndpointReport {
   error: (Error & { code?: string; alert?: string }) | undefined;
   /** 'keylog' lines (without the trailing newline). */
   keylog: string[];
+  /** isSessionReused() once secure. */
+  reused: boolean | undefined;
+  /** Client: the last 'session' event's Buffer (to resume with `session`). */
+  session: Buffer | undefined;
   /** qtls only (from the trace hook): alert names received / sent, e.g. ['close_notify']. */
   alertsIn: string[];
   alertsOut: string[];
@@ -48,12 +52,13 @@ type AnySocket = Duplex & {
   authorized: boolean;
   authorizationError?: unknown;
   getPeerCertificate(): Record<string, unknown> | null;
+  isSessionReused(): boolean;
 };
 
 function newReport(impl: Impl, role: 'client' | 'server'): EndpointReport {
   return {
     impl, role, secure: false, cipher: undefined, protocol: undefined, ephemeral: undefined, alpn: undefined,
-    authorized: undefined, authorizationCode: undefined, peer: undefined, received: Buffer.alloc(0), ended: false, error: undefined,
+    authorized: undefined, authorizationCode: undefined, peer: undefined, reused: undefined, session: undefined, received: Buffer.alloc(0), ended: false, error: undefined,
     keylog: [], alertsIn: [], alertsOut: [], closed: Promise.resolve(),
   };
 }
@@ -72,6 +77,7 @@ function captureSecure(r: EndpointReport, s: AnySocket): void {
   r.alpn = s.alpnProtocol;
   r.authorized = s.authorized;
   r.authorizationCode = authorizationCode(s.authorizationError);
+  r.reused = s.isSessionReused();
   const pc = s.getPeerCertificate();
   if (pc && Object.keys(pc).length > 0) {
     const cn = (x: unknown) => (x as { CN?: unknown } | undefined)?.CN;
@@ -108,6 +114,8 @@ export interface EchoServerBehaviour {
 export interface EchoServer {
   impl: Impl;
   port: number;
+  /** The underlying node:tls or qtls server (for events such as newSession/resumeSession). */
+  server: nodeTls.Server | ReturnType<typeof qtlsCreateServer>;
   /** One report per connection whose handshake completed, in order. */
   sessions: EndpointReport[];
   /** Handshake failures ('tlsClientError'). */
@@ -206,6 +214,7 @@ export async function startEchoServer(impl: Impl, options: ServerOptions & nodeT
   return {
     impl,
     port,
+    server,
     sessions,
     clientErrors,
     session: (index = sessions.length, timeoutMs = 10_000) => waitFor(() => sessions[index], `session #${index}`, timeoutMs),
@@ -240,6 +249,7 @@ export async function runClient(impl: Impl, options: ClientOptions & nodeTls.Con
     sock = qtlsConnect(opts as ClientOptions) as unknown as AnySocket;
   }
   sock.on('keylog', (line: Buffer) => r.keylog.push(keylogText(line)));
+  sock.on('session', (session: Buffer) => (r.session = session));
   r.closed = new Promise<void>((resolve) => sock.once('close', () => resolve()));
   sock.once('secureConnect', () => {
     captureSecure(r, sock);
