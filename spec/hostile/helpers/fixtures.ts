@@ -20,8 +20,12 @@ export function chainDer(name: string): Uint8Array[] {
   return pemDecode(pem(name), 'CERTIFICATE');
 }
 
+
+const keys = new Map<string, PrivateKey>();
 export function privateKey(name: string): PrivateKey {
-  return parsePrivateKey(pem(name));
+  let k = keys.get(name);
+  if (!k) keys.set(name, (k = parsePrivateKey(pem(name))));
+  return k;
 }
 
 /** The identities a hostile server can present (file stem → chain + key). */
