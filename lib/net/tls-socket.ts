@@ -278,7 +278,10 @@ export class TLSSocket extends Duplex {
     if (!group) return {};
     const sizes: Record<string, number> = { x25519: 253, secp256r1: 256, secp384r1: 384, ffdhe2048: 2048, ffdhe3072: 3072, ffdhe4096: 4096 };
     const names: Record<string, string> = { x25519: 'X25519', secp256r1: 'prime256v1', secp384r1: 'secp384r1' };
-    return { type: group.startsWith('ffdhe') ? 'DH' : 'ECDH', name: names[group] ?? group, size: sizes[group] };
+    // Finite-field groups: ffdheNNNN, or custom-NNNN for a server's own dhparam (lib/kx/dhe.ts).
+    const dh = /^(?:ffdhe|custom-)(\d+)$/.exec(group);
+    if (dh) return { type: 'DH', name: group, size: Number(dh[1]) };
+    return { type: 'ECDH', name: names[group] ?? group, size: sizes[group] };
   }
 
   /** Non-secret facts from the key exchange (group, PSK identity, QKD key_ID and KME...). */
