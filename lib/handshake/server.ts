@@ -7,6 +7,7 @@ import { schemeName, schemeToAlgorithm, signData, verifySignature } from '../cry
 import type { KeyExchangeProvider, KxContext } from '../kx/key-exchange.js';
 import '../kx/index.js';
 import { keyExchangeProvider } from '../kx/registry.js';
+import { pickDhGroup } from '../kx/dhe.js';
 import { parseCertificate, type Certificate } from '../pki/x509.js';
 import { TLS12 } from '../record/content-type.js';
 import { TLS_EMPTY_RENEGOTIATION_INFO_SCSV, type CipherSuite } from '../suites.js';
@@ -330,12 +331,16 @@ function pickSuite(
   const theirs = offer.hello.cipherSuites;
   const order = cfg.honorCipherOrder ? ours.filter((s) => theirs.includes(s.id)) : theirs.map((id) => ours.find((s) => s.id === id)).filter((s): s is CipherSuite => !!s);
   const schemes = offer.signatureSchemes?.filter((s) => cfg.signatureSchemes.includes(s));
+  let noCommonFfdhe = false;
   let curveFallback: ReturnType<typeof pickSuite> | undefined;
   for (const suite of order) {
     const provider = keyExchangeProvider(suite.kx);
     if (!provider) continue;
     const usable = provider.serverCanUse({ clientGroups: offer.groups, groups: cfg.groups, clientExtensions: offer.hello.extensions, options: cfg.options, suite });
-    if (!usable) continue;
+    if (!usable) {
+      if ((suite.kx === 'DHE' || suite.kx === 'DHE_PSK') && pickDhGroup({ clientGroups: offer.groups, groups: cfg.groups, options: cfg.options }) === undefined) noCommonFfdhe = true;
+      continue;
+    }
     if (suite.auth === 'PSK') return { suite, provider, cert: undefined };
     const cert = pickCertificate(certificates, suite.auth, schemes, offer.groups);
     if (cert) return { suite, provider, cert };
@@ -345,6 +350,8 @@ function pickSuite(
     if (anyCurve) curveFallback = { suite, provider, cert: anyCurve };
   }
   if (curveFallback) return curveFallback;
+  // RFC 7919 §4: the client named FFDHE groups, none is acceptable, and no other suite works.
+  if (noCommonFfdhe) throw new TLSError('insufficient_security', 'none of the FFDHE groups the client offered is acceptable, and no other cipher suite is in common (RFC 7919 §4)');
   throw new TLSError('handshake_failure', 'no cipher suite in common with the client (check ciphers, groups, signature algorithms and the certificate type)');
 }
 
