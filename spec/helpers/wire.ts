@@ -21,8 +21,16 @@ export interface Tap {
   close(): Promise<void>;
 }
 
+export interface TapOptions {
+  /**
+   * Forward at most this many bytes per write, yielding to the event loop between writes (with
+   * TCP_NODELAY), so the receiver sees records and handshake messages split across many reads.
+   */
+  chunk?: number;
+}
+
 /** Relay 127.0.0.1:<tap.port> → 127.0.0.1:<targetPort>, recording traffic. Half-closes are forwarded. */
-export async function startTap(targetPort: number): Promise<Tap> {
+export async function startTap(targetPort: number, opts: TapOptions = {}): Promise<Tap> {
   const connections: TapConnection[] = [];
   const sockets = new Set<Socket>();
   const server: Server = createServer({ allowHalfOpen: true }, (down) => {
@@ -39,16 +47,8 @@ export async function startTap(targetPort: number): Promise<Tap> {
       up.on('close', onClose(up));
     });
     connections.push(rec);
-    down.on('data', (d: Buffer) => {
-      rec.c2s.push(d);
-      up.write(d);
-    });
-    up.on('data', (d: Buffer) => {
-      rec.s2c.push(d);
-      down.write(d);
-    });
-    down.on('end', () => up.end());
-    up.on('end', () => down.end());
+    relay(down, up, rec.c2s, opts.chunk);
+    relay(up, down, rec.s2c, opts.chunk);
     down.on('error', () => up.destroy());
     up.on('error', () => down.destroy());
   });
@@ -62,6 +62,44 @@ export async function startTap(targetPort: number): Promise<Tap> {
         server.close(() => resolve());
       }),
   };
+}
+
+function relay(from: Socket, to: Socket, record: Buffer[], chunk: number | undefined): void {
+  if (!chunk) {
+    from.on('data', (d: Buffer) => {
+      record.push(d);
+      to.write(d);
+    });
+    from.on('end', () => to.end());
+    return;
+  }
+  to.setNoDelay(true);
+  const queue: Buffer[] = [];
+  let pumping = false;
+  let ended = false;
+  const pump = () => {
+    const head = queue[0];
+    if (!head) {
+      pumping = false;
+      if (ended) to.end();
+      return;
+    }
+    pumping = true;
+    const piece = head.subarray(0, chunk);
+    if (piece.length === head.length) queue.shift();
+    else queue[0] = head.subarray(chunk);
+    if (!to.destroyed) to.write(piece);
+    setImmediate(pump);
+  };
+  from.on('data', (d: Buffer) => {
+    record.push(d);
+    queue.push(d);
+    if (!pumping) pump();
+  });
+  from.on('end', () => {
+    ended = true;
+    if (!pumping) to.end();
+  });
 }
 
 export interface WireRecord {
