@@ -200,7 +200,7 @@ describe('classical: PSK, ECDHE_PSK, DHE_PSK', function () {
     });
 
     it('qtls client → node server (pskIdentityHint); unknown identity → unknown_psk_identity', async () => {
-      const server = await startServer('node', { pskCallback: (_s: unknown, id: string) => (id === IDENTITY ? KEY : null), pskIdentityHint: 'node-hint', ciphers: NODE_SUITES.join(':'), dhparam: dhParams('ffdhe2048'), maxVersion: 'TLSv1.2' } as never, cleanup);
+      const server = await startServer('node', { pskCallback: (_s: unknown, id: string) => (id === IDENTITY ? KEY : null), pskIdentityHint: 'node-hint', ciphers: NODE_SUITES.join(':'), dhparam: dhParams('ffdhe2048'), maxVersion: 'TLSv1.2' }, cleanup);
       for (const suite of NODE_SUITES) {
         const c = await runClient('qtls', server.port, { ciphers: suite, pskCallback: () => ({ identity: IDENTITY, psk: KEY }) });
         expect(c.error, `${suite}: ${show(c)}`).to.equal(undefined);

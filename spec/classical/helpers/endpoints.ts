@@ -82,7 +82,7 @@ export interface TestServer {
  * An echo server (qtls or node:tls) on 127.0.0.1. With `closeAfter` it ends each connection (close_notify)
  * once it echoed that many bytes: peers such as `s_client -ign_eof` read until the server closes.
  */
-export async function startServer(impl: Impl, options: ServerOptions & nodeTls.TlsOptions, cleanup: Cleanup, behaviour: { closeAfter?: number } = {}): Promise<TestServer> {
+export async function startServer(impl: Impl, options: ServerOptions, cleanup: Cleanup, behaviour: { closeAfter?: number } = {}): Promise<TestServer> {
   const connections: ConnFacts[] = [];
   const errors: TlsError[] = [];
   const sockets = new Set<AnySocket>();
@@ -103,7 +103,7 @@ export async function startServer(impl: Impl, options: ServerOptions & nodeTls.T
     connections.push(f);
     changed();
   };
-  const server = impl === 'qtls' ? qtlsCreateServer(options, onSecure) : nodeTls.createServer(options, onSecure);
+  const server = impl === 'qtls' ? qtlsCreateServer(options, onSecure) : nodeTls.createServer(options as nodeTls.TlsOptions, onSecure);
   server.on('tlsClientError', (e: TlsError) => {
     errors.push(e);
     changed();
@@ -161,7 +161,7 @@ export interface ClientRun extends ConnFacts {
  * Connect (qtls or node:tls) to 127.0.0.1:port, send `payload`, wait for its echo, close. Never
  * rejects: a failure is in `error`. Resolves once the socket closed.
  */
-export async function runClient(impl: Impl, port: number, options: ClientOptions & nodeTls.ConnectionOptions, payload = 'ping', timeoutMs = 8000): Promise<ClientRun> {
+export async function runClient(impl: Impl, port: number, options: ClientOptions, payload = 'ping', timeoutMs = 8000): Promise<ClientRun> {
   const r: ClientRun = { ...facts(), session: undefined, alertsIn: [], alertsOut: [] };
   const opts = { host: LOCALHOST, port, ...options };
   let s: AnySocket;
