@@ -314,8 +314,8 @@ export interface OpensslClientOptions {
   cipher?: string;
   /** -groups list, in preference order. */
   groups?: string;
-  /** SNI and the name to verify; default localhost. */
-  servername?: string;
+  /** SNI and the name to verify; default localhost; null: -noservername (and no host name check). */
+  servername?: string | null;
   /** Verify the server against fixtures/pki/ca.pem, failing the handshake on error (default true). */
   verify?: boolean;
   alpn?: string[];
@@ -353,11 +353,11 @@ export interface OpensslClientResult {
 export async function runOpensslClient(opts: OpensslClientOptions): Promise<OpensslClientResult> {
   const dir = mkdtempSync(path.join(tmpdir(), 'qtls-s_client-'));
   const traceFile = path.join(dir, 'trace.txt');
-  const servername = opts.servername ?? 'localhost';
+  const servername = opts.servername === undefined ? 'localhost' : opts.servername;
   const args = [
     's_client', '-connect', `${LOCALHOST}:${opts.port}`, '-tls1_2', '-ign_eof', '-nocommands',
-    '-trace', '-msgfile', traceFile, '-servername', servername,
-    ...(opts.verify !== false ? ['-CAfile', CA_FILE, '-verify_return_error', '-verify_hostname', servername] : []),
+    '-trace', '-msgfile', traceFile, ...(servername === null ? ['-noservername'] : ['-servername', servername]),
+    ...(opts.verify !== false ? ['-CAfile', CA_FILE, '-verify_return_error', ...(servername === null ? [] : ['-verify_hostname', servername])] : []),
     ...(opts.cipher ? ['-cipher', opts.cipher] : []),
     ...(opts.groups ? ['-groups', opts.groups] : []),
     ...(opts.alpn ? ['-alpn', opts.alpn.join(',')] : []),

@@ -33,6 +33,8 @@ export interface EndpointReport {
   error: (Error & { code?: string; alert?: string }) | undefined;
   /** 'keylog' lines (without the trailing newline). */
   keylog: string[];
+  /** socket.servername: the SNI a server received (node: false when none); the client's own. */
+  servername: unknown;
   /** isSessionReused() once secure. */
   reused: boolean | undefined;
   /** Client: the last 'session' event's Buffer (to resume with `session`). */
@@ -53,12 +55,13 @@ type AnySocket = Duplex & {
   authorizationError?: unknown;
   getPeerCertificate(): Record<string, unknown> | null;
   isSessionReused(): boolean;
+  servername?: unknown;
 };
 
 function newReport(impl: Impl, role: 'client' | 'server'): EndpointReport {
   return {
     impl, role, secure: false, cipher: undefined, protocol: undefined, ephemeral: undefined, alpn: undefined,
-    authorized: undefined, authorizationCode: undefined, peer: undefined, reused: undefined, session: undefined, received: Buffer.alloc(0), ended: false, error: undefined,
+    authorized: undefined, authorizationCode: undefined, peer: undefined, servername: undefined, reused: undefined, session: undefined, received: Buffer.alloc(0), ended: false, error: undefined,
     keylog: [], alertsIn: [], alertsOut: [], closed: Promise.resolve(),
   };
 }
@@ -78,6 +81,7 @@ function captureSecure(r: EndpointReport, s: AnySocket): void {
   r.authorized = s.authorized;
   r.authorizationCode = authorizationCode(s.authorizationError);
   r.reused = s.isSessionReused();
+  r.servername = s.servername;
   const pc = s.getPeerCertificate();
   if (pc && Object.keys(pc).length > 0) {
     const cn = (x: unknown) => (x as { CN?: unknown } | undefined)?.CN;
