@@ -27,7 +27,12 @@ export interface EndpointReport {
   authorizationCode: string | undefined;
   /** getPeerCertificate(): the fields compared across implementations (undefined: none received). */
   peer: { subjectCN: unknown; issuerCN: unknown; subjectaltname: unknown; fingerprint256: unknown } | undefined;
-  received: Buffer;
+  /** All application data received, in order. */
+  readonly received: Buffer;
+  /** Bytes received so far (cheap, unlike `received`). */
+  readonly receivedLength: number;
+  /** Append received data (used by the helpers). */
+  push(d: Buffer): void;
   /** 'end' was emitted: the peer finished its side of the stream. */
   ended: boolean;
   error: (Error & { code?: string; alert?: string }) | undefined;
@@ -59,10 +64,23 @@ type AnySocket = Duplex & {
 };
 
 function newReport(impl: Impl, role: 'client' | 'server'): EndpointReport {
+  let chunks: Buffer[] = [];
+  let length = 0;
   return {
     impl, role, secure: false, cipher: undefined, protocol: undefined, ephemeral: undefined, alpn: undefined,
-    authorized: undefined, authorizationCode: undefined, peer: undefined, servername: undefined, reused: undefined, session: undefined, received: Buffer.alloc(0), ended: false, error: undefined,
-    keylog: [], alertsIn: [], alertsOut: [], closed: Promise.resolve(),
+    authorized: undefined, authorizationCode: undefined, peer: undefined, servername: undefined, reused: undefined, session: undefined,
+    ended: false, error: undefined, keylog: [], alertsIn: [], alertsOut: [], closed: Promise.resolve(),
+    get received() {
+      if (chunks.length !== 1) chunks = [Buffer.concat(chunks, length)];
+      return chunks[0]!;
+    },
+    get receivedLength() {
+      return length;
+    },
+    push(d: Buffer) {
+      chunks.push(d);
+      length += d.length;
+    },
   };
 }
 
@@ -155,7 +173,7 @@ export async function startEchoServer(impl: Impl, options: ServerOptions & nodeT
     r.closed = new Promise<void>((resolve) => sock.once('close', () => (sockets.delete(sock), resolve())));
     let echoed = 0;
     sock.on('data', (d: Buffer) => {
-      r.received = Buffer.concat([r.received, d]);
+      r.push(d);
       sock.write(d);
       echoed += d.length;
       if (behaviour.closeAfter !== undefined && echoed >= behaviour.closeAfter) sock.end();
@@ -261,8 +279,8 @@ export async function runClient(impl: Impl, options: ClientOptions & nodeTls.Con
     else if (run.closeBy !== 'server') sock.end();
   });
   sock.on('data', (d: Buffer) => {
-    r.received = Buffer.concat([r.received, d]);
-    if (run.closeBy !== 'server' && r.received.length >= payload.length) sock.end();
+    r.push(d);
+    if (run.closeBy !== 'server' && r.receivedLength >= payload.length) sock.end();
   });
   sock.on('end', () => (r.ended = true));
   sock.on('error', (e: Error) => (r.error ??= e));
@@ -274,5 +292,5 @@ export async function runClient(impl: Impl, options: ClientOptions & nodeTls.Con
 
 /** A one-line summary of a report for assertion messages. */
 export function describeReport(r: EndpointReport): string {
-  return `${r.impl} ${r.role}: secure=${r.secure} cipher=${r.cipher?.name} eph=${JSON.stringify(r.ephemeral)} received=${r.received.length}B ended=${r.ended} alerts in=[${r.alertsIn}] out=[${r.alertsOut}] error=${r.error ? `${r.error.code ?? ''} ${r.error.message}` : 'none'}`;
+  return `${r.impl} ${r.role}: secure=${r.secure} cipher=${r.cipher?.name} eph=${JSON.stringify(r.ephemeral)} received=${r.receivedLength}B ended=${r.ended} alerts in=[${r.alertsIn}] out=[${r.alertsOut}] error=${r.error ? `${r.error.code ?? ''} ${r.error.message}` : 'none'}`;
 }

@@ -307,7 +307,7 @@ export function expectTlsError(err: Error | undefined, alert: string, origin: 'l
   const e = err as TLSError;
   expect(e.alert, e.message).to.equal(alert);
   expect(e.origin, e.message).to.equal(origin);
-  for (const p of patterns) expect(e.message).to.match(p);
+  for (const p of patterns) expect(e.message, e.message).to.match(p);
 }
 
 /** Collects process warnings (MaxListenersExceededWarning...) while a describe runs. */
