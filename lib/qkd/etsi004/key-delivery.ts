@@ -64,7 +64,7 @@ export class Etsi004KeyDelivery implements KeyDelivery {
     if (!id) throw new KeyDeliveryError('not-found', { kme: this.client.kme, reason: `not a 004 key ID: ${keyId}` });
     let j = this.joined.get(id.ksid);
     if (!j) {
-      j = this.open(saeUri(masterSaeId), chunk, id.ksid, opts.signal).then(() => {});
+      j = this.open(saeUri(masterSaeId), chunk, id.ksid, opts.signal, 'join').then(() => {});
       this.joined.set(id.ksid, j);
       j.catch(() => this.joined.delete(id.ksid));
     }
@@ -90,10 +90,17 @@ export class Etsi004KeyDelivery implements KeyDelivery {
     this.client.end();
   }
 
-  private async open(destination: string, chunk: number, ksid: string | undefined, signal?: AbortSignal): Promise<string> {
+  private async open(destination: string, chunk: number, ksid: string | undefined, signal?: AbortSignal, role: 'own' | 'join' = 'own'): Promise<string> {
     const r = await this.client.openConnect(saeUri(this.o.saeId), destination, { keyChunkSize: chunk }, ksid, signal ? { signal } : {});
     // Status 1 is the normal answer for the stream's owner: the peer joins later, nobody waits for it.
     if (r.status !== Status004.SUCCESS && r.status !== Status004.PEER_NOT_CONNECTED) throw statusError(this.client.kme, 'OPEN_CONNECT', r.status);
+    // A slave joins a stream its master already opened: status 0. Status 1 means the KME did not know
+    // the KSID and made us the owner of a new stream (§6.1: a given KSID is used as is), whose keys the
+    // master never had: leave it, and report the key ID as unknown.
+    if (role === 'join' && r.status === Status004.PEER_NOT_CONNECTED) {
+      await this.client.close(r.ksid).catch(() => undefined);
+      throw new KeyDeliveryError('not-found', { kme: this.client.kme, status: r.status, reason: `key stream ${ksid} is not known to the KME (no master opened it)` });
+    }
     if (r.qos.keyChunkSize !== chunk) {
       throw new KeyDeliveryError('bad-response', { kme: this.client.kme, reason: `KME set Key_chunk_size ${r.qos.keyChunkSize}, asked ${chunk}` });
     }
