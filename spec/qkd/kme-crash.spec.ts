@@ -86,8 +86,9 @@ class Hammer {
         if (unexplained.length === ids.length) L.violations.push(`keys ${ids.join(',')} lost: not found before any delivery`);
         return 'not-found';
       }
-      // No answer: the KME may have delivered them before dying.
-      if (!(e instanceof KeyDeliveryError) || e.status === undefined) for (const id of ids) L.maybeDelivered.add(id);
+      if (e instanceof KeyDeliveryError && e.kind === 'unauthorized') L.violations.push(`slave refused its own keys: ${e.message}`);
+      // No (complete) answer: the KME may have delivered them before dying.
+      if (!(e instanceof KeyDeliveryError) || e.status === undefined || e.status === 200) for (const id of ids) L.maybeDelivered.add(id);
       L.stats.failures++;
       return 'error';
     }
@@ -104,7 +105,7 @@ class Hammer {
 }
 
 /** After a settled shutdown: compare the two stores unit by unit. */
-function checkStores(dir: string): { orphanUnits: number; ready: number } {
+function checkStores(dir: string): { orphanUnits: number; ready: number; aborted: number } {
   const open = (f: string) => new Database(join(dir, f), { readonly: true });
   const a = open('kme-a.db');
   const b = open('kme-b.db');
@@ -162,7 +163,8 @@ function checkStores(dir: string): { orphanUnits: number; ready: number } {
       orphanUnits++;
     }
     expect(problems, problems.slice(0, 10).join('\n')).to.deep.equal([]);
-    return { orphanUnits, ready };
+    const aborted = (a.prepare('SELECT COUNT(*) AS n FROM tombstones').get() as { n: number }).n + (b.prepare('SELECT COUNT(*) AS n FROM tombstones').get() as { n: number }).n;
+    return { orphanUnits, ready, aborted };
   } finally {
     a.close();
     b.close();
@@ -223,7 +225,7 @@ describe('KME crash safety (kill -9)', function () {
     const tmp = tempDir('crash1');
     const log: string[] = [];
     const [pa, pb, p4a, p4b] = await freePorts(4);
-    const args = ['--data', tmp.dir, '--max-keys', '300', '--reconcile-ms', '100', '--port-a', `${pa}`, '--port-b', `${pb}`, '--port-004-a', `${p4a}`, '--port-004-b', `${p4b}`];
+    const args = ['--data', tmp.dir, '--max-keys', '300', '--reconcile-ms', '100', '--peer-delay-ms', '3', '--port-a', `${pa}`, '--port-b', `${pb}`, '--port-004-a', `${p4a}`, '--port-004-b', `${p4b}`];
     let kme = await spawnKme(args);
     const urls = { A: kme.ready.kmes[0]!.api014, B: kme.ready.kmes[1]!.api014 };
     const pki = { dir: kme.ready.pki.dir, ca: kme.ready.pki.ca, kme: kme.ready.pki.kmes, sae: kme.ready.pki.saes };
@@ -240,7 +242,7 @@ describe('KME crash safety (kill -9)', function () {
       await until(() => noPendingTxs(tmp.dir), 'reconciliation settled', 20_000);
       await stopClean(kme);
       const s = checkStores(tmp.dir);
-      log.push(`units: ${s.ready} ready at both sites, ${s.orphanUnits} bound to keys whose master answer was lost`);
+      log.push(`units: ${s.ready} ready at both sites, ${s.orphanUnits} bound to keys whose master answer was lost; ${s.aborted} tombstones (allocations rolled back)`);
       console.log(`      ${log.join('; ')}`);
     } finally {
       h.close();
@@ -290,7 +292,7 @@ describe('KME crash safety (kill -9)', function () {
       await stopClean(proc.A);
       await stopClean(proc.B);
       const s = checkStores(tmp.dir);
-      log.push(`kills A ${kills.A}, B ${kills.B}; units: ${s.ready} ready at both, ${s.orphanUnits} bound to keys whose master answer was lost`);
+      log.push(`kills A ${kills.A}, B ${kills.B}; units: ${s.ready} ready at both, ${s.orphanUnits} bound to keys whose master answer was lost; ${s.aborted} tombstones (allocations rolled back)`);
       console.log(`      ${log.join('; ')}`);
     } finally {
       h.close();

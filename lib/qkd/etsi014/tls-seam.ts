@@ -5,8 +5,8 @@
 // getPeerCertificate()) can replace node:tls without touching the callers. Each client and server takes
 // `tlsConnect` / `tlsServerFactory` options; when left out, the defaults below are used.
 //
-// SWITCHING TO QTLS is one line: point `defaultTlsConnect` / `defaultTlsServerFactory` at the adapters
-// over lib/net (see the commented line at the bottom), or pass them per instance.
+// SWITCHING TO QTLS is one line each: point `defaultTlsConnect` / `defaultTlsServerFactory` at the
+// adapters in lib/qkd/qtls-transport.ts (see the bottom of this file), or pass them per instance.
 import * as tls from 'node:tls';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
@@ -80,9 +80,11 @@ export const nodeTlsServerFactory: TlsServerFactory = (o, onSecureConnection) =>
     (s) => onSecureConnection(s as unknown as TlsSocketLike),
   );
 
-// The defaults. To move to qtls:  import { connect, createServer } from '../../net/index.js'  and set
-//   export const defaultTlsConnect: TlsConnect = (o) => connect(o);
-//   export const defaultTlsServerFactory: TlsServerFactory = (o, cb) => createServer(o, cb);
+// The defaults. To move every QKD network piece to qtls, use the adapters over lib/net:
+//   import { qtlsConnect, qtlsServerFactory } from '../qtls-transport.js';
+//   export const defaultTlsConnect: TlsConnect = qtlsConnect;
+//   export const defaultTlsServerFactory: TlsServerFactory = qtlsServerFactory;
+// (or pass them per instance: `tlsConnect` on the clients, both on startKmeNetwork / startKmeSite).
 export const defaultTlsConnect: TlsConnect = nodeTlsConnect;
 export const defaultTlsServerFactory: TlsServerFactory = nodeTlsServerFactory;
 

@@ -52,6 +52,7 @@ interface Parsed {
   site?: 'A' | 'B';
   peer?: string;
   reconcileMs?: number;
+  peerDelayMs?: number;
 }
 
 class UsageError extends Error {}
@@ -135,8 +136,12 @@ function parseArgs(argv: string[]): Parsed | 'help' {
       case '--peer':
         p.peer = value();
         break;
+      // testing aids, not in the usage text
       case '--reconcile-ms':
         p.reconcileMs = num(flag, value(), 600_000);
+        break;
+      case '--peer-delay-ms':
+        p.peerDelayMs = num(flag, value(), 10_000);
         break;
       default:
         throw new UsageError(`unknown option ${a}`);
@@ -177,7 +182,14 @@ export async function runKmeCommand(argv: string[], io: KmeCommandIo): Promise<n
   try {
     running =
       p.site === undefined
-        ? await startKmeNetwork({ ...common, portA: p.portA, portB: p.portB, port004A: p.port004A, port004B: p.port004B })
+        ? await startKmeNetwork({
+            ...common,
+            portA: p.portA,
+            portB: p.portB,
+            port004A: p.port004A,
+            port004B: p.port004B,
+            ...(p.peerDelayMs === undefined ? {} : { peerDelayMs: p.peerDelayMs }),
+          })
         : await startKmeSite({
             ...common,
             site: p.site,

@@ -48,6 +48,8 @@ export class Filler {
     const idle = this.opts.idleMs ?? 250;
     const unitBytes = this.site.store.unitBytes;
     const max = this.site.limits.maxKeyCount;
+    let failures = 0;
+    let lastError = '';
     while (this.running) {
       try {
         const peer = this.site.peer;
@@ -61,6 +63,8 @@ export class Filler {
           await peer.storeUnits(pending, this.stats());
           if (!this.running) break;
           this.site.store.markUnitsReady(pending.map((u) => u.seq));
+          failures = 0;
+          lastError = '';
           continue;
         }
         const c = this.site.store.counts();
@@ -97,10 +101,15 @@ export class Filler {
         for (const u of units) u.bytes.fill(0);
         if (!this.running) break;
         this.site.store.markUnitsReady(stored.map((u) => u.seq));
+        failures = 0;
+        lastError = '';
       } catch (e) {
         if (!this.running) break;
-        log(`filler: ${e instanceof Error ? e.message : String(e)}`);
-        await this.pause(idle);
+        const msg = e instanceof Error ? e.message : String(e);
+        if (msg !== lastError) log(`filler: ${msg}`); // once per distinct failure, not every retry
+        lastError = msg;
+        failures++;
+        await this.pause(Math.min(idle * 2 ** Math.min(failures, 6), 5000));
       }
     }
   }

@@ -48,6 +48,8 @@ export interface KmeNetworkOptions extends CommonOptions {
   saeB?: string | string[];
   /** The link filling both pools; default a CsprngLink (simulated, says so in the status). */
   link?: QkdLink;
+  /** Testing aid: delay each call between the two in-process sites (crash tests widen their windows). */
+  peerDelayMs?: number;
 }
 
 export interface KmeSiteOptions extends CommonOptions {
@@ -198,8 +200,8 @@ export async function startKmeNetwork(o: KmeNetworkOptions): Promise<RunningKmeN
     const b = await serveSite(opts, sites.B, pki, o.portB ?? 0, o.port004B ?? 0);
     listeners.push(...b.listeners);
     const handlers = (s: Site) => () => (sites[s].closed ? undefined : sites[s]);
-    sites.A.start(inProcessPeer('A', handlers('B')));
-    sites.B.start(inProcessPeer('B', handlers('A')));
+    sites.A.start(inProcessPeer('A', handlers('B'), o.peerDelayMs));
+    sites.B.start(inProcessPeer('B', handlers('A'), o.peerDelayMs));
     filler = new Filler(sites.A, o.link ?? new CsprngLink(), o.log ? { log: o.log } : {});
     filler.start();
     return { dataDir, pki, A: a.info, B: b.info, sites, close };

@@ -50,9 +50,10 @@ export class PeerRefusedError extends Error {
  * Both sites in one process: a direct call, made asynchronous so the caller's transaction has committed
  * and the event loop turns (as it would over the network). Handler exceptions become PeerRefusedError.
  */
-export function inProcessPeer(from: Site, target: () => PeerHandlers | undefined): PeerApi {
+export function inProcessPeer(from: Site, target: () => PeerHandlers | undefined, delayMs = 0): PeerApi {
   const call = async <T>(f: (h: PeerHandlers) => T | Promise<T>): Promise<T> => {
-    await new Promise<void>((r) => setImmediate(r));
+    // delayMs (tests): a network-like gap, widening the windows between protocol steps for crash tests.
+    await new Promise<void>((r) => (delayMs > 0 ? setTimeout(r, delayMs) : setImmediate(r)));
     const h = target();
     if (!h) throw new PeerUnreachableError('peer site is not running');
     try {
