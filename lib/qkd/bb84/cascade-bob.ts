@@ -21,7 +21,8 @@ interface BobPass {
   readonly shift: number;
   readonly inv: Uint32Array;
   readonly perm: Uint32Array;
-  readonly fen: XorFenwick;
+  /** Built on first use (most late passes never need a range parity). */
+  fen: XorFenwick | undefined;
   /** Alice's parity of each known node (heap-indexed per block), −1 unknown. */
   readonly known: Int8Array;
   readonly dirty: Uint8Array;
@@ -123,11 +124,11 @@ export class CascadeBobFrame {
     for (const it of items) {
       const P = this.passes[it.pass];
       if (it.kind === 'top') {
+        const mine = this.blockParities(P);
         for (let b = 0; b < P.blocks; b++) {
           const a = answers[o++];
           P.known[b << P.shift | 1] = a;
-          const s = b * P.k;
-          if ((a ^ P.fen.range(s, Math.min(P.k, this.bits.length - s))) !== 0) this.markDirty(it.pass, b, -1);
+          if ((a ^ mine[b]) !== 0) this.markDirty(it.pass, b, -1);
         }
         this.disclosed += P.blocks;
       } else {
@@ -148,17 +149,38 @@ export class CascadeBobFrame {
     const p = this.passes.length;
     const perm = passPermutation(this.seed, p, n);
     const inv = invert(perm);
-    const shuffled = new Uint8Array(n);
-    for (let j = 0; j < n; j++) shuffled[j] = this.bits[perm[j]];
     const blocks = Math.ceil(n / k);
     const shift = Math.ceil(Math.log2(k)) + 1;
     this.passes.push({
       k, blocks, shift, perm, inv,
-      fen: new XorFenwick(shuffled),
+      fen: undefined,
       known: new Int8Array(blocks << shift).fill(-1),
       dirty: new Uint8Array(blocks),
       tasks: new Array(blocks),
     });
+  }
+
+  /** Bob's parity of every top-level block of a pass, in one sweep. */
+  private blockParities(P: BobPass): Uint8Array {
+    const out = new Uint8Array(P.blocks);
+    const { perm, k } = P;
+    const bits = this.bits;
+    for (let b = 0, j = 0; b < P.blocks; b++) {
+      let x = 0;
+      const end = Math.min(j + k, bits.length);
+      for (; j < end; j++) x ^= bits[perm[j]];
+      out[b] = x;
+    }
+    return out;
+  }
+
+  private fen(P: BobPass): XorFenwick {
+    if (!P.fen) {
+      const shuffled = new Uint8Array(this.bits.length);
+      for (let j = 0; j < shuffled.length; j++) shuffled[j] = this.bits[P.perm[j]];
+      P.fen = new XorFenwick(shuffled);
+    }
+    return P.fen;
   }
 
   private markDirty(pass: number, block: number, pos: number): void {
@@ -178,7 +200,7 @@ export class CascadeBobFrame {
     for (let q = 0; q < this.passes.length; q++) {
       const P = this.passes[q];
       const pos = P.inv[i];
-      P.fen.toggle(pos);
+      P.fen?.toggle(pos);
       this.markDirty(q, Math.floor(pos / P.k), pos);
     }
   }
@@ -241,7 +263,7 @@ export class CascadeBobFrame {
     let len = Math.min(P.k, this.bits.length - s);
     let deepest = 0;
     while (P.known[base + node] >= 0) {
-      if ((P.known[base + node] ^ P.fen.range(s, len)) !== 0) deepest = node;
+      if ((P.known[base + node] ^ this.fen(P).range(s, len)) !== 0) deepest = node;
       if (len === 1) break;
       const half = len >>> 1;
       if (pos < s + half) {
@@ -276,7 +298,7 @@ export class CascadeBobFrame {
 
   /** BINARY from an odd node: descend through known halves for free, ask for the first unknown one. */
   private descend(P: BobPass, base: number, node: number, start: number, size: number): number {
-    if ((P.known[base + node] ^ P.fen.range(start, size)) === 0) return NONE;
+    if ((P.known[base + node] ^ this.fen(P).range(start, size)) === 0) return NONE;
     for (;;) {
       if (size === 1) {
         this.actPos = start;
@@ -289,7 +311,7 @@ export class CascadeBobFrame {
         this.actNode = left;
         return QUERY;
       }
-      if ((kl ^ P.fen.range(start, half)) !== 0) {
+      if ((kl ^ this.fen(P).range(start, half)) !== 0) {
         node = left;
         size = half;
       } else {

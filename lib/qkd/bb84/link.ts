@@ -117,7 +117,7 @@ export class Bb84Link implements QkdLink {
         pulses += batch;
         await new Promise<void>((resolve) => setImmediate(resolve));
       }
-      const report = proto.distill(proto.siftedAvailable);
+      const report = await proto.distillAsync(proto.siftedAvailable);
       this.account(report, performance.now() - t0);
       if (!report.ok || !report.alice || !report.bob) return this.abort(report.abortReason ?? 'block aborted');
       return { ok: true, alice: report.alice, bob: report.bob };

@@ -17,7 +17,7 @@ import { interceptResend, type EveStats } from './eve.js';
 import { propagate } from './fibre.js';
 import type { SecretLength } from './finite-size.js';
 import { splitFrames, type FrameEntry } from './frames.js';
-import { runReconciliation } from './reconcile-driver.js';
+import { reconciliationSteps } from './reconcile-driver.js';
 import type { BasisTally } from './messages.js';
 import { sampleSize, type Bb84Params } from './params.js';
 import { transmittance } from './physics.js';
@@ -156,6 +156,24 @@ export class Bb84Protocol {
 
   /** Runs estimation, reconciliation and privacy amplification on the next `n` sifted bits. */
   distill(n: number): BlockReport {
+    const steps = this.distillSteps(n);
+    for (;;) {
+      const r = steps.next();
+      if (r.done) return r.value;
+    }
+  }
+
+  /** The same, giving the event loop a turn between stages and Cascade batches (for servers). */
+  async distillAsync(n: number): Promise<BlockReport> {
+    const steps = this.distillSteps(n);
+    for (;;) {
+      const r = steps.next();
+      if (r.done) return r.value;
+      await new Promise<void>((resolve) => setImmediate(resolve));
+    }
+  }
+
+  private *distillSteps(n: number): Generator<void, BlockReport> {
     if (n > this.siftedAvailable) throw new RangeError(`only ${this.siftedAvailable} sifted bits available, ${n} asked`);
     const { alice, bob, params: p } = this;
     alice.beginBlock(n);
@@ -189,7 +207,8 @@ export class Bb84Protocol {
       const t1 = performance.now();
       const m0 = this.wire.messages;
       const b0 = this.wire.bytes;
-      const { accA, accB, corrected, frames } = this.reconcile(decB.qForCascade, tallyA, tallyB);
+      yield;
+      const { accA, accB, corrected, frames } = yield* this.reconcile(decB.qForCascade, tallyA, tallyB);
       fillReconciliation(report, accA, frames);
       report.cascadeMessages = this.wire.messages - m0;
       report.cascadeBytes = this.wire.bytes - b0;
@@ -208,12 +227,14 @@ export class Bb84Protocol {
         report.abortReason = `privacy amplification leaves ${m} bits (< ${minBits} needed to refill the authentication pool and deliver a byte)`;
         return report;
       }
+      yield;
       const finalA = alice.amplify(gatherKey(alice.block!.key!, accA.okFrames), m);
       const finalB = bob.amplify(gatherKey(corrected, accB.okFrames), m);
+      // Asserted on every block: the two final keys agree bit for bit.
+      let diff = finalA.length ^ finalB.length;
+      for (let i = 0; i < finalA.length; i++) diff |= finalA[i] ^ finalB[i];
       const bytesA = packBitsMsb(finalA).subarray(0, m >>> 3);
       const bytesB = packBitsMsb(finalB).subarray(0, m >>> 3);
-      let diff = 0;
-      for (let i = 0; i < bytesA.length; i++) diff |= bytesA[i] ^ bytesB[i];
       if (diff !== 0) {
         report.abortReason = 'final keys differ (undetected reconciliation error); block discarded';
         return report;
@@ -245,8 +266,8 @@ export class Bb84Protocol {
     }
   }
 
-  private reconcile(q: number, tallyA: BasisTally, tallyB: BasisTally):
-  { accA: BlockAccounting; accB: BlockAccounting; corrected: Uint8Array; frames: FrameEntry[] } {
+  private *reconcile(q: number, tallyA: BasisTally, tallyB: BasisTally):
+  Generator<void, { accA: BlockAccounting; accB: BlockAccounting; corrected: Uint8Array; frames: FrameEntry[] }> {
     const { alice, bob, params: p } = this;
     const a = alice.block!;
     const b = bob.block!;
@@ -254,7 +275,7 @@ export class Bb84Protocol {
     const framesB = splitFrames(b.key!.length, p.frameSize);
     const ar = new AliceReconciler(alice.endpoint, alice.randomSource, a.key!, framesA, p.maxRetries);
     const br = new BobReconciler(bob.endpoint, b.key!, b.keyBases!, framesB, this.variant, q, p.maxRetries);
-    runReconciliation(ar, br, framesA.length, p.parallelFrames);
+    yield* reconciliationSteps(ar, br, framesA.length, p.parallelFrames);
     return {
       accA: accountBlock(framesA, a.keyBases!, tallyA, p.epsilon),
       accB: accountBlock(framesB, b.keyBases!, tallyB, p.epsilon),
