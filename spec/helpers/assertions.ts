@@ -47,6 +47,10 @@ export function expectSameKeylog(client: EndpointReport, server: EndpointReport,
   expect(server.keylog, why).to.have.length(1);
   expect(client.keylog[0], why).to.match(NSS_LINE);
   expect(server.keylog[0], why).to.equal(client.keylog[0]);
+  // The event payloads themselves are identical: Buffers, newline-terminated (node's format).
+  for (const r of [client, server]) expect(Buffer.isBuffer(r.keylogRaw[0]), `${why}\n${r.impl} keylog payload is not a Buffer`).to.equal(true);
+  expect(client.keylogRaw[0]!.equals(server.keylogRaw[0]!), why).to.equal(true);
+  expect(client.keylogRaw[0]!.toString('latin1').endsWith('\n'), why).to.equal(true);
 }
 
 /**

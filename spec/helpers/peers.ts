@@ -38,6 +38,8 @@ export interface EndpointReport {
   error: (Error & { code?: string; alert?: string }) | undefined;
   /** 'keylog' lines (without the trailing newline). */
   keylog: string[];
+  /** 'keylog' event payloads exactly as emitted (node: Buffer, newline-terminated). */
+  keylogRaw: Buffer[];
   /** socket.servername: the SNI a server received (node: false when none); the client's own. */
   servername: unknown;
   /** isSessionReused() once secure. */
@@ -69,7 +71,7 @@ function newReport(impl: Impl, role: 'client' | 'server'): EndpointReport {
   return {
     impl, role, secure: false, cipher: undefined, protocol: undefined, ephemeral: undefined, alpn: undefined,
     authorized: undefined, authorizationCode: undefined, peer: undefined, servername: undefined, reused: undefined, session: undefined,
-    ended: false, error: undefined, keylog: [], alertsIn: [], alertsOut: [], closed: Promise.resolve(),
+    ended: false, error: undefined, keylog: [], keylogRaw: [], alertsIn: [], alertsOut: [], closed: Promise.resolve(),
     get received() {
       if (chunks.length !== 1) chunks = [Buffer.concat(chunks, length)];
       return chunks[0]!;
@@ -158,7 +160,7 @@ export async function startEchoServer(impl: Impl, options: ServerOptions & nodeT
   const sessions: EndpointReport[] = [];
   const clientErrors: EchoServer['clientErrors'] = [];
   const sockets = new Set<Duplex>();
-  const keylogs = new Map<unknown, string[]>();
+  const keylogs = new Map<unknown, { text: string[]; raw: Buffer[] }>();
   let current: EndpointReport | undefined;
   const listeners = new Set<() => void>();
   const changed = () => listeners.forEach((l) => l());
@@ -167,8 +169,10 @@ export async function startEchoServer(impl: Impl, options: ServerOptions & nodeT
     const r = newReport(impl, 'server');
     current = r;
     captureSecure(r, sock);
-    r.keylog = keylogs.get(sock) ?? [];
-    keylogs.set(sock, r.keylog);
+    const logged = keylogs.get(sock) ?? { text: [], raw: [] };
+    r.keylog = logged.text;
+    r.keylogRaw = logged.raw;
+    keylogs.set(sock, logged);
     sockets.add(sock);
     r.closed = new Promise<void>((resolve) => sock.once('close', () => (sockets.delete(sock), resolve())));
     let echoed = 0;
@@ -187,9 +191,10 @@ export async function startEchoServer(impl: Impl, options: ServerOptions & nodeT
     changed();
   };
   const onKeylog = (line: Buffer, sock: unknown) => {
-    let list = keylogs.get(sock);
-    if (!list) keylogs.set(sock, (list = []));
-    list.push(keylogText(line));
+    let logged = keylogs.get(sock);
+    if (!logged) keylogs.set(sock, (logged = { text: [], raw: [] }));
+    logged.text.push(keylogText(line));
+    logged.raw.push(line);
   };
   const onClientError = (e: Error) => {
     clientErrors.push(e);
@@ -270,7 +275,10 @@ export async function runClient(impl: Impl, options: ClientOptions & nodeTls.Con
     (opts as ClientOptions).trace ??= alertTracer(() => r);
     sock = qtlsConnect(opts as ClientOptions) as unknown as AnySocket;
   }
-  sock.on('keylog', (line: Buffer) => r.keylog.push(keylogText(line)));
+  sock.on('keylog', (line: Buffer) => {
+    r.keylog.push(keylogText(line));
+    r.keylogRaw.push(line);
+  });
   sock.on('session', (session: Buffer) => (r.session = session));
   r.closed = new Promise<void>((resolve) => sock.once('close', () => resolve()));
   sock.once('secureConnect', () => {

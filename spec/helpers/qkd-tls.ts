@@ -1,6 +1,7 @@
 // Helpers for the QKD-in-TLS specs (spec/qkd-tls): a KME network on qtls mutual TLS in a temp dir,
 // KeyDeliveries for its SAEs over ETSI 014 or 004, delivery wrappers that misbehave on purpose, a qtls
 // client run that echoes data, and the clear alert records a wire tap saw.
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,6 +14,7 @@ import type { LinkBlock, LinkStats, QkdLink } from '../../lib/qkd/link.js';
 import { qtlsConnect, qtlsServerFactory } from '../../lib/qkd/qtls-transport.js';
 import { randomBytes } from 'node:crypto';
 import { ca } from './fixtures.js';
+import { isCI } from './openssl.js';
 import { LOCALHOST } from './ports.js';
 
 export type Api = '014' | '004';
@@ -317,4 +319,22 @@ export function useWarningCollector(): { warnings: Error[] } {
   before(() => process.on('warning', on));
   after(() => process.off('warning', on));
   return c;
+}
+
+// ---------- outside tools ----------
+
+/**
+ * Call from a `before` hook: without `tool` on PATH the suite is skipped with a warning locally, and
+ * FAILS when process.env.CI is set (.ci/run installs curl and tshark; CI must not pass by not running).
+ */
+export function requireTool(ctx: Mocha.Context, tool: string, versionArgs: string[] = ['--version']): void {
+  try {
+    execFileSync(tool, versionArgs, { stdio: 'ignore', timeout: 10_000 });
+    return;
+  } catch (e) {
+    const why = `${tool} is not usable here (${(e as Error).message.split('\n')[0]})`;
+    if (isCI()) throw new Error(`${why}. CI is set, so this is a failure, not a skip.`);
+    console.warn(`\n    WARNING: skipping: ${why} (with CI set this fails)\n`);
+    ctx.skip();
+  }
 }
