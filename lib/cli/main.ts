@@ -5,6 +5,7 @@ import { CLIENT_USAGE, runClientCommand } from './client-command.js';
 import { runDemoCommand } from './demo-command.js';
 import { SERVER_USAGE, runServerCommand } from './server-command.js';
 import { runKmeCommand } from '../qkd/kme/command.js';
+import { runBb84Command } from './bb84-command.js';
 
 const USAGE = `usage: qtls <command> [options]
 
@@ -13,6 +14,7 @@ commands:
   server    a TLS server for testing (like openssl s_server)
   client    a TLS client for testing (like openssl s_client)
   kme       a two-site QKD key-management network (ETSI GS QKD 014 and 004)
+  bb84      run the simulated BB84 link and report its figures (--json, --plot FILE.svg)
 
 ${SERVER_USAGE}
 ${CLIENT_USAGE}
@@ -25,6 +27,7 @@ const commands: Record<string, Command> = {
   server: runServerCommand,
   client: runClientCommand,
   kme: (argv, io) => runKmeCommand(argv, io),
+  bb84: (argv, io) => runBb84Command(argv, io),
 };
 
 export async function main(argv: string[], io: IO = processIO): Promise<number> {
