@@ -103,7 +103,10 @@ function serveConnection(socket: TlsSocketLike, o: Etsi004ServerOptions, log: (l
     } catch {
       /* a cut frame: nothing to answer */
     }
-    socket.end();
+    // Answer what was asked before the client's half-close, then close.
+    void chain.then(() => {
+      if (!socket.destroyed) socket.end();
+    });
   });
 }
 

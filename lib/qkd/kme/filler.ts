@@ -68,7 +68,7 @@ export class Filler {
           continue;
         }
         const c = this.site.store.counts();
-        const level: Record<Site, number> = { A: c.A.ready + c.A.pending, B: c.B.ready + c.B.pending };
+        const level: Record<Site, number> = { A: c.A.ready + c.A.pending + c.A.held, B: c.B.ready + c.B.pending + c.B.held };
         if (level.A >= max && level.B >= max) {
           await this.pause(idle);
           continue;

@@ -156,13 +156,22 @@ export class KeyStore {
 
   // ---- pool levels -------------------------------------------------------------------------------
 
-  /** Units per owner and state (real counts, for the 014 status and the CLI). */
-  counts(): Record<Site, { ready: number; pending: number; reserved: number }> {
-    const out = { A: { ready: 0, pending: 0, reserved: 0 }, B: { ready: 0, pending: 0, reserved: 0 } };
+  /**
+   * Units per owner and state (real counts, for the 014 status and the CLI). `held` = the reserved units
+   * of still-undecided txs: they may return to `ready`, so the filler counts them as stock.
+   */
+  counts(): Record<Site, { ready: number; pending: number; reserved: number; held: number }> {
+    const out = { A: { ready: 0, pending: 0, reserved: 0, held: 0 }, B: { ready: 0, pending: 0, reserved: 0, held: 0 } };
     const rows = this.db
       .prepare("SELECT owner, state, COUNT(*) AS n FROM units WHERE state != 'spent' GROUP BY owner, state")
       .all() as { owner: Site; state: 'ready' | 'pending' | 'reserved'; n: number }[];
     for (const r of rows) out[r.owner][r.state] = r.n;
+    const held = this.db
+      .prepare(
+        "SELECT u.owner AS owner, COUNT(*) AS n FROM units u JOIN txs t ON t.txid = u.txid WHERE u.state = 'reserved' AND t.state = 'pending' GROUP BY u.owner",
+      )
+      .all() as { owner: Site; n: number }[];
+    for (const r of held) out[r.owner].held = r.n;
     return out;
   }
 
