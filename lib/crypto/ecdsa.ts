@@ -39,6 +39,16 @@ export function ecdsaVerify(key: EcPublicKey, hashName: HashName, message: Uint8
   }
 }
 
+/** Decode a SEC1 point (compressed or uncompressed) to its uncompressed form; throws if not on the curve. */
+export function ecDecodePoint(curve: NamedCurve, encoded: Uint8Array): Uint8Array {
+  return curveOf(curve).Point.fromBytes(encoded).toBytes(false);
+}
+
+/** A fresh private scalar for the curve (for issuing keys). */
+export function ecRandomScalar(curve: NamedCurve): Uint8Array {
+  return curveOf(curve).utils.randomSecretKey();
+}
+
 /** Derive the uncompressed public point for a private scalar (for key construction helpers and tests). */
 export function ecPublicPoint(curve: NamedCurve, d: Uint8Array): Uint8Array {
   return curveOf(curve).getPublicKey(d, false);

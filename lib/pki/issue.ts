@@ -6,9 +6,9 @@
 // name chaining is exact. SKI is the SHA-1 of the subjectPublicKey (§4.2.1.2 method 1); AKI carries the
 // issuer's SKI.
 
-import { sha1 } from '@noble/hashes/legacy.js';
-import { p256, p384 } from '@noble/curves/nist.js';
-import { ed25519 } from '@noble/curves/ed25519.js';
+import { hash } from '../crypto/hash.js';
+import { ecPublicPoint, ecRandomScalar } from '../crypto/ecdsa.js';
+import { ed25519PublicFromSeed } from '../crypto/ed25519.js';
 import type { HashName, PrivateKey, PublicKey, SignatureAlgorithm } from '../crypto/keys.js';
 import { randomBytes } from '../crypto/random.js';
 import { signData } from '../crypto/signature.js';
@@ -104,7 +104,7 @@ function publicKeyBits(key: PublicKey): Uint8Array {
 
 /** RFC 5280 §4.2.1.2 method (1): SHA-1 of the subjectPublicKey BIT STRING value. */
 export function keyIdentifier(key: PublicKey): Uint8Array {
-  return sha1(publicKeyBits(key));
+  return hash('sha1', publicKeyBits(key));
 }
 
 function serialBytes(serial: IssueOptions['serial']): Uint8Array {
@@ -208,12 +208,11 @@ export type KeyPairType = 'P-256' | 'P-384' | 'ed25519';
 export function generateKeyPair(type: KeyPairType): { privateKey: PrivateKey; publicKey: PublicKey; pem: string } {
   let privateKey: PrivateKey;
   if (type === 'ed25519') {
-    const seed = ed25519.utils.randomSecretKey();
-    privateKey = { type: 'ed25519', seed, publicKey: { type: 'ed25519', raw: ed25519.getPublicKey(seed) } };
+    const seed = randomBytes(32);
+    privateKey = { type: 'ed25519', seed, publicKey: { type: 'ed25519', raw: ed25519PublicFromSeed(seed) } };
   } else {
-    const impl = type === 'P-256' ? p256 : p384;
-    const d = impl.utils.randomSecretKey();
-    privateKey = { type: 'ec', curve: type, d, publicKey: { type: 'ec', curve: type, point: impl.getPublicKey(d, false) } };
+    const d = ecRandomScalar(type);
+    privateKey = { type: 'ec', curve: type, d, publicKey: { type: 'ec', curve: type, point: ecPublicPoint(type, d) } };
   }
   return { privateKey, publicKey: privateKey.publicKey, pem: privateKeyToPem(privateKey) };
 }

@@ -3,8 +3,8 @@
 // algorithm profiles of RFC 3279 §2.3.1 (RSA), RFC 4055 §1.2 (id-RSASSA-PSS), RFC 5480 §2 (EC) and
 // RFC 8410 §4 (Ed25519). Produces the PublicKey / PrivateKey shapes of lib/crypto/keys.ts.
 
-import { p256, p384 } from '@noble/curves/nist.js';
-import { ed25519 } from '@noble/curves/ed25519.js';
+import { ecDecodePoint, ecPublicPoint } from '../crypto/ecdsa.js';
+import { ed25519PublicFromSeed } from '../crypto/ed25519.js';
 import { TLSError } from '../alert.js';
 import type { NamedCurve, PrivateKey, PublicKey } from '../crypto/keys.js';
 import { equalBytes } from '../wire/bytes.js';
@@ -24,9 +24,9 @@ function bad(message: string): never {
   throw new TLSError('decode_error', `key: ${message}`);
 }
 
-const CURVES: Record<NamedCurve, { oid: string; size: number; impl: typeof p256 }> = {
-  'P-256': { oid: OID.prime256v1, size: 32, impl: p256 },
-  'P-384': { oid: OID.secp384r1, size: 48, impl: p384 },
+const CURVES: Record<NamedCurve, { oid: string; size: number }> = {
+  'P-256': { oid: OID.prime256v1, size: 32 },
+  'P-384': { oid: OID.secp384r1, size: 48 },
 };
 
 function curveByOid(oid: string): NamedCurve {
@@ -75,19 +75,19 @@ function rsaPublic(n: bigint, e: bigint): PublicKey & { type: 'rsa' } {
 
 /** Uncompressed SEC1 point for the curve; validates that the point is on the curve. */
 function ecPoint(curve: NamedCurve, encoded: Uint8Array): Uint8Array {
-  const { impl, size } = CURVES[curve];
+  const { size } = CURVES[curve];
   const kind = encoded[0];
   const okLength = (kind === 0x04 && encoded.length === 1 + 2 * size) || ((kind === 0x02 || kind === 0x03) && encoded.length === 1 + size);
   if (!okLength) bad(`EC ${curve} public key: bad point encoding (${encoded.length} bytes, prefix ${kind ?? 'none'})`);
   try {
-    return impl.Point.fromBytes(encoded).toBytes(false);
+    return ecDecodePoint(curve, encoded);
   } catch (err) {
     bad(`EC ${curve} public key: point is not on the curve (${(err as Error).message})`);
   }
 }
 
 function ecPrivate(curve: NamedCurve, dBytes: Uint8Array, embeddedPublic?: Uint8Array): PrivateKey & { type: 'ec' } {
-  const { impl, size } = CURVES[curve];
+  const { size } = CURVES[curve];
   // RFC 5915 fixes the length, but some encoders strip leading zeros; normalise to curve size.
   let i = 0;
   while (i < dBytes.length - 1 && dBytes[i] === 0) i++;
@@ -97,7 +97,7 @@ function ecPrivate(curve: NamedCurve, dBytes: Uint8Array, embeddedPublic?: Uint8
   d.set(trimmed, size - trimmed.length);
   let point: Uint8Array;
   try {
-    point = impl.getPublicKey(d, false);
+    point = ecPublicPoint(curve, d);
   } catch {
     bad(`EC ${curve} private scalar out of range`);
   }
@@ -107,7 +107,7 @@ function ecPrivate(curve: NamedCurve, dBytes: Uint8Array, embeddedPublic?: Uint8
 
 function ed25519Private(seed: Uint8Array, embeddedPublic?: Uint8Array): PrivateKey & { type: 'ed25519' } {
   if (seed.length !== 32) bad(`Ed25519 private key must be 32 bytes, got ${seed.length}`);
-  const raw = ed25519.getPublicKey(seed);
+  const raw = ed25519PublicFromSeed(seed);
   if (embeddedPublic && !equalBytes(embeddedPublic, raw)) bad('Ed25519 private key: embedded public key does not match');
   return { type: 'ed25519', seed: Uint8Array.from(seed), publicKey: { type: 'ed25519', raw } };
 }

@@ -1,7 +1,6 @@
 // node:tls getPeerCertificate(detailed) shaped view of a Certificate.
 
-import { sha1 } from '@noble/hashes/legacy.js';
-import { sha256, sha512 } from '@noble/hashes/sha2.js';
+import { hash } from '../crypto/hash.js';
 import { encodeSubjectPublicKeyInfo } from './keys.js';
 import { OID, oidName } from './oids.js';
 import { DERReader, parseDER } from './der.js';
@@ -148,9 +147,9 @@ function base(cert: Certificate): PeerCertificate {
   }
   o.valid_from = formatCertDate(cert.notBefore);
   o.valid_to = formatCertDate(cert.notAfter);
-  o.fingerprint = colonHex(sha1(cert.der));
-  o.fingerprint256 = colonHex(sha256(cert.der));
-  o.fingerprint512 = colonHex(sha512(cert.der));
+  o.fingerprint = colonHex(hash('sha1', cert.der));
+  o.fingerprint256 = colonHex(hash('sha256', cert.der));
+  o.fingerprint512 = colonHex(hash('sha512', cert.der));
   if (cert.extKeyUsage) o.ext_key_usage = [...cert.extKeyUsage];
   o.serialNumber = cert.serial;
   o.raw = Buffer.from(cert.der);
