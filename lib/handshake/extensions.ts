@@ -11,6 +11,7 @@ export const ExtensionType = {
   application_layer_protocol_negotiation: 16, // RFC 7301
   encrypt_then_mac: 22, // RFC 7366 (meaningless with AEAD suites; ignored)
   extended_master_secret: 23, // RFC 7627
+  supported_versions: 43, // RFC 8446 §4.2.1 (read only: a client without TLS 1.2 in it gets protocol_version)
   session_ticket: 35, // RFC 5077
   renegotiation_info: 0xff01, // RFC 5746
   /** qtls private-use extension: the client's QKD SAE identity and delivery interfaces. */

@@ -294,6 +294,15 @@ function readClientOffer(hello: ClientHello): ClientOffer {
   // RFC 5246 Appendix E.1: a client that can't do 1.2 gets protocol_version.
   if (hello.version < TLS12) throw new TLSError('protocol_version', `client offers at most version 0x${hello.version.toString(16)}; this server requires TLS 1.2`);
   const e = hello.extensions;
+  // RFC 8446 §4.2.1: a client sending supported_versions lists its versions there, not in
+  // legacy_version; without TLS 1.2 among them (a TLS 1.3-only client) the answer is protocol_version.
+  const svExt = e.get(ExtensionType.supported_versions);
+  if (svExt) {
+    const r = new Reader(svExt, 'supported_versions');
+    const versions = r.u16List(1, 'supported_versions', 1);
+    r.end();
+    if (!versions.includes(TLS12)) throw new TLSError('protocol_version', `client supports only ${versions.map((v) => `0x${v.toString(16).padStart(4, '0')}`).join(', ')}; this server requires TLS 1.2`);
+  }
   const get = (t: number) => e.get(t);
   const groupsExt = get(ExtensionType.supported_groups);
   const sigExt = get(ExtensionType.signature_algorithms);
