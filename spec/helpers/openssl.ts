@@ -319,6 +319,8 @@ export interface OpensslClientOptions {
   /** Verify the server against fixtures/pki/ca.pem, failing the handshake on error (default true). */
   verify?: boolean;
   alpn?: string[];
+  /** Protocol version flags (default ['-tls1_2']). */
+  versionArgs?: string[];
   /** Sent after the handshake; stdin then closes (-ign_eof: s_client keeps reading until the server closes). */
   input: Buffer | string;
   args?: string[];
@@ -355,7 +357,7 @@ export async function runOpensslClient(opts: OpensslClientOptions): Promise<Open
   const traceFile = path.join(dir, 'trace.txt');
   const servername = opts.servername === undefined ? 'localhost' : opts.servername;
   const args = [
-    's_client', '-connect', `${LOCALHOST}:${opts.port}`, '-tls1_2', '-ign_eof', '-nocommands',
+    's_client', '-connect', `${LOCALHOST}:${opts.port}`, ...(opts.versionArgs ?? ['-tls1_2']), '-ign_eof', '-nocommands',
     '-trace', '-msgfile', traceFile, ...(servername === null ? ['-noservername'] : ['-servername', servername]),
     ...(opts.verify !== false ? ['-CAfile', CA_FILE, '-verify_return_error', ...(servername === null ? [] : ['-verify_hostname', servername])] : []),
     ...(opts.cipher ? ['-cipher', opts.cipher] : []),
