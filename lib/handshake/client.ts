@@ -28,7 +28,7 @@ import { encodeClientHello } from './messages/client-hello.js';
 import { readDigitallySigned, writeDigitallySigned } from './messages/digitally-signed.js';
 import { parseFinished } from './messages/finished.js';
 import { parseServerHello, type ServerHello } from './messages/server-hello.js';
-import { authFailure, authenticatePeer } from './peer-auth.js';
+import { authFailure, authenticatePeer, type CheckServerIdentity } from './peer-auth.js';
 import type { HandshakeResult } from './session.js';
 import { parseNewSessionTicket } from './messages/new-session-ticket.js';
 import { isExpired, type SessionState } from './session-state.js';
@@ -44,7 +44,7 @@ export interface ClientConfig {
   verifyHost: string | undefined;
   trustAnchors: () => Certificate[];
   rejectUnauthorized: boolean;
-  checkServerIdentity?: (host: string, cert: Certificate) => Error | undefined;
+  checkServerIdentity?: CheckServerIdentity;
   /** Client certificates, to answer a CertificateRequest. */
   certificates: CertifiedKey[];
   /** Raw user options, handed to key exchanges. */

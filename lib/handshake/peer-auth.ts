@@ -4,7 +4,11 @@
 import { TLSError, type AlertName } from '../alert.js';
 import { verifyChain } from '../pki/chain.js';
 import { checkServerIdentity } from '../pki/hostname.js';
+import { toPeerCertificate, type DetailedPeerCertificate } from '../pki/peer-certificate.js';
 import type { Certificate } from '../pki/x509.js';
+
+/** node:tls's checkServerIdentity option: called with getPeerCertificate(true)'s object. */
+export type CheckServerIdentity = (host: string, cert: DetailedPeerCertificate) => Error | undefined;
 
 export interface PeerAuthResult {
   authorized: boolean;
@@ -17,7 +21,7 @@ export interface PeerAuthOptions {
   purpose: 'server' | 'client';
   /** Host to check (client side); undefined skips the name check. */
   host?: string;
-  checkServerIdentity?: (host: string, cert: Certificate) => Error | undefined;
+  checkServerIdentity?: CheckServerIdentity;
   now?: Date;
 }
 
@@ -29,8 +33,9 @@ export function authenticatePeer(chain: Certificate[], opts: PeerAuthOptions): P
   }
   if (opts.host !== undefined) {
     const leaf = chain[0]!;
-    const check = opts.checkServerIdentity ?? checkServerIdentity;
-    const nameErr = check(opts.host, leaf);
+    // A user callback gets what node:tls gives it, the detailed peer certificate (so node code such as
+    // tls.checkServerIdentity(host, cert) or a cert.fingerprint256 pin works unchanged).
+    const nameErr = opts.checkServerIdentity ? opts.checkServerIdentity(opts.host, toPeerCertificate(leaf, v.path.slice(1))) : checkServerIdentity(opts.host, leaf);
     if (nameErr) {
       const err = Object.assign(nameErr, { code: (nameErr as { code?: string }).code ?? 'ERR_TLS_CERT_ALTNAME_INVALID', alert: 'certificate_unknown' as AlertName });
       return { authorized: false, authorizationError: err, verifiedChain: v.path };

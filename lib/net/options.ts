@@ -8,6 +8,7 @@ import { decodeSessionState, type SessionState } from '../handshake/session-stat
 import type { ServerConfig } from '../handshake/server.js';
 import { loadCertificates, systemCertificates } from '../pki/trust-store.js';
 import type { Certificate } from '../pki/x509.js';
+import type { CheckServerIdentity } from '../handshake/peer-auth.js';
 import type { ClientPskCallback, ServerPskCallback } from '../kx/psk.js';
 import type { QkdOptions } from '../kx/qkd-options.js';
 
@@ -45,7 +46,8 @@ export interface ClientOptions extends CommonOptions {
   path?: string;
   socket?: import('node:stream').Duplex;
   servername?: string;
-  checkServerIdentity?: (host: string, cert: Certificate) => Error | undefined;
+  /** As node:tls: called with the detailed peer certificate (getPeerCertificate(true)) after the chain verified. */
+  checkServerIdentity?: CheckServerIdentity;
   /** A session to resume: the Buffer of an earlier 'session' event or getSession(). */
   session?: Buffer | Uint8Array;
   /** Ask for RFC 5077 session tickets (default true). */
