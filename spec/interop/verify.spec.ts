@@ -6,6 +6,7 @@
 // And node:tls clients see the same verdict whether the certificate comes from node or from qtls
 // (qtls sends the chain as node does).
 import { expect } from 'chai';
+import * as nodeTls from 'node:tls';
 import { useCleanup } from '../helpers/cleanup.js';
 import { BAD_CERTS, CERTS, ca, textPayload, type BadCertKind } from '../helpers/fixtures.js';
 import { describeReport, requireOpenssl, runClient, runOpensslClient, startEchoServer, type EndpointReport, type Impl } from '../helpers/peers.js';
@@ -113,6 +114,54 @@ describe('interop: rejectUnauthorized semantics vs node:tls', function () {
       });
     });
   }
+
+  describe('checkServerIdentity (node:tls semantics: called with the detailed peer certificate)', () => {
+    /** node's documentation pattern: the default host check, then a pin on the leaf's SHA-256 fingerprint. */
+    function pinning(pin: string | undefined, seen: Array<Record<string, unknown>>) {
+      return (host: string, cert: nodeTls.PeerCertificate & { issuerCertificate?: nodeTls.PeerCertificate }) => {
+        seen.push({ host, cn: cert.subject?.CN, san: cert.subjectaltname, fp: cert.fingerprint256, issuerCN: cert.issuerCertificate?.subject?.CN });
+        const err = nodeTls.checkServerIdentity(host, cert);
+        if (err) return err;
+        if (pin !== undefined && cert.fingerprint256 !== pin) return Object.assign(new Error(`certificate pin mismatch for ${host}`), { code: 'ERR_PIN_MISMATCH' });
+        return undefined;
+      };
+    }
+
+    it('a node-style pinning callback accepts the pinned certificate on both clients, seeing the same object fields', async () => {
+      const good = { chain: () => CERTS.rsa.chain(), key: () => CERTS.rsa.key() };
+      const server = await startEchoServer('node', { cert: good.chain(), key: good.key() }, cleanup);
+      const seen: Record<Impl, Array<Record<string, unknown>>> = { node: [], qtls: [] };
+      // Learn the fingerprint from a plain node connection, then pin it.
+      const probe = await runClient('node', { port: server.port, servername: 'localhost', ca: ca() }, { payload: Buffer.from('p') });
+      const fingerprint = probe.peer?.fingerprint256 as string;
+      expect(fingerprint).to.match(/^([0-9A-F]{2}:){31}[0-9A-F]{2}$/);
+      for (const impl of ['node', 'qtls'] as const) {
+        const r = await runClient(impl, { port: server.port, servername: 'localhost', ca: ca(), checkServerIdentity: pinning(fingerprint, seen[impl]) as never }, { payload: Buffer.from('ping\n') });
+        expect(r.error, describeReport(r)).to.equal(undefined);
+        expect(r.authorized, describeReport(r)).to.equal(true);
+        expect(r.received.toString()).to.equal('ping\n');
+      }
+      expect(seen.qtls).to.have.length(1);
+      expect(seen.qtls).to.deep.equal(seen.node);
+      expect(seen.qtls[0]).to.deep.include({ host: 'localhost', cn: 'localhost', fp: fingerprint, issuerCN: 'qtls Test Intermediate CA P-256' });
+    });
+
+    it("a pin mismatch rejects on both clients (rejectUnauthorized true) and is the authorizationError otherwise", async () => {
+      const server = await startEchoServer('node', { cert: CERTS.rsa.chain(), key: CERTS.rsa.key() }, cleanup);
+      const wrongPin = Array(32).fill('00').join(':');
+      for (const impl of ['node', 'qtls'] as const) {
+        const rejected = await runClient(impl, { port: server.port, servername: 'localhost', ca: ca(), checkServerIdentity: pinning(wrongPin, []) as never }, { payload: Buffer.from('x') });
+        expect(rejected.secure, describeReport(rejected)).to.equal(false);
+        expect(rejected.received.length).to.equal(0);
+        if (impl === 'node') expect(rejected.error?.code).to.equal('ERR_PIN_MISMATCH');
+        else expect(rejected.error?.message).to.match(/certificate pin mismatch for localhost/);
+        const allowed = await runClient(impl, { port: server.port, servername: 'localhost', ca: ca(), rejectUnauthorized: false, checkServerIdentity: pinning(wrongPin, []) as never }, { payload: Buffer.from('x') });
+        expect(allowed.error, describeReport(allowed)).to.equal(undefined);
+        expect(allowed.authorized).to.equal(false);
+        expect(allowed.authorizationCode).to.equal('ERR_PIN_MISMATCH');
+      }
+    });
+  });
 
   describe('against openssl s_client -verify_return_error', () => {
     before(function () {
