@@ -5,9 +5,11 @@ import { expect } from 'chai';
 import { HandshakeType } from '../../lib/handshake/handshake-type.js';
 import { frameHandshake } from '../../lib/handshake/reassembler.js';
 import { ContentType } from '../../lib/record/content-type.js';
-import { HostileClient } from './helpers/hostile-client.js';
+import { HostileClient, clientHelloBody } from './helpers/hostile-client.js';
 import { useProcessGuard, within } from './helpers/guard.js';
-import { expectApiError, expectServerStillServes, expectWireAlert, startQtlsServer, type QtlsServer } from './helpers/qtls.js';
+import { clientCase, expectApiError, expectServerStillServes, expectWireAlert, startQtlsServer, type QtlsServer } from './helpers/qtls.js';
+import { HostileServer } from './helpers/hostile-server.js';
+import { encodeCertificateMessage } from '../../lib/handshake/messages/certificate.js';
 import { rawRecord } from './helpers/raw-conn.js';
 
 const CT = ContentType;
@@ -82,4 +84,45 @@ describe('hostile/resources: input buffered while the handshake is busy is bound
 
   it('ChangeCipherSpec then a flood of records the server cannot read yet → unexpected_message, no unbounded buffer', () =>
     floodCase((c) => c.conn.write(rawRecord(CT.change_cipher_spec, new Uint8Array([1]))), rawRecord(CT.handshake, new Uint8Array(16000).fill(0x41)), /bytes the handshake has not asked for/));
+
+  // Many tiny records cost the attacker 5 bytes of header per byte; they must cost us linear time and
+  // memory proportional to the bytes, not one object per record held until the message completes.
+  it('a 60 KB ClientHello in 1-byte records is reassembled in linear time', async () => {
+    const c = await HostileClient.connect(srv.port);
+    try {
+      const pad: [number, Uint8Array] = [0x4444, new Uint8Array(60_000)];
+      const msg = frameHandshake(HandshakeType.client_hello, clientHelloBody({ random: c.clientRandom, servername: null, extensions: (d) => [...d, pad] }));
+      const wire = new Uint8Array(msg.length * 6);
+      for (let i = 0; i < msg.length; i++) wire.set(rawRecord(CT.handshake, msg.subarray(i, i + 1), 0x0301), i * 6);
+      c.conn.transcript.add(msg);
+      const t0 = Date.now();
+      c.conn.write(wire);
+      await c.readServerFlight();
+      expect(Date.now() - t0, 'time to the server flight').to.be.below(2500);
+    } finally {
+      c.conn.destroy();
+    }
+  });
+
+  it('a 250 KB Certificate message in 1-byte records: the client reaches its verdict in linear time', async () => {
+    const hs = await HostileServer.listen();
+    try {
+      await clientCase(
+        hs,
+        async (s) => {
+          await s.readClientHello();
+          s.sendServerHello();
+          // The real chain plus a 250 KB blob that is no certificate.
+          const body = encodeCertificateMessage([...s.chain, new Uint8Array(250_000).fill(0x30)]);
+          const msg = frameHandshake(HandshakeType.certificate, body);
+          const wire = new Uint8Array(msg.length * 6);
+          for (let i = 0; i < msg.length; i++) wire.set(rawRecord(CT.handshake, msg.subarray(i, i + 1)), i * 6);
+          s.conn.write(wire);
+        },
+        { alert: 'bad_certificate', message: /server certificate #2 does not parse/ },
+      );
+    } finally {
+      await hs.close();
+    }
+  });
 });

@@ -130,12 +130,22 @@ export class HostileClient {
 
   /** ServerHello, Certificate, ServerKeyExchange, ServerHelloDone. */
   async readServerFlight(): Promise<void> {
+    await this.readServerHello();
+    await this.readServerFlightRest();
+  }
+
+  async readServerHello(): Promise<ServerHello> {
     this.sh = parseServerHello((await this.conn.readHandshake(HandshakeType.server_hello)).body);
     const suite = suiteById(this.sh.cipherSuite);
     if (!suite) throw new Error(`server chose unknown suite ${this.sh.cipherSuite}`);
     this.suite = suite;
     this.ems = this.offeredEms && this.sh.extensions.has(ExtensionType.extended_master_secret);
     this.conn.transcript.setHash(suite.prf);
+    return this.sh;
+  }
+
+  /** Certificate, ServerKeyExchange, ServerHelloDone (after readServerHello). */
+  async readServerFlightRest(): Promise<void> {
     this.serverCertificates = parseCertificateMessage((await this.conn.readHandshake(HandshakeType.certificate)).body);
     const ske = await this.conn.readHandshake(HandshakeType.server_key_exchange);
     const r = new Reader(ske.body, 'ServerKeyExchange');
@@ -178,7 +188,15 @@ export class HostileClient {
     return v;
   }
 
+  /** The ticket the server issued (RFC 5077), if it announced one in its ServerHello. */
+  ticket: Uint8Array | undefined;
+
   async readServerFinished(): Promise<void> {
+    if (this.sh.extensions.has(ExtensionType.session_ticket)) {
+      const nst = new Reader((await this.conn.readHandshake(HandshakeType.new_session_ticket)).body, 'NewSessionTicket');
+      nst.u32('lifetime');
+      this.ticket = nst.vec16('ticket').slice();
+    }
     await this.conn.expectChangeCipherSpec();
     const expected = verifyData(this.suite, this.master, 'server', this.conn.transcript.hash());
     const got = parseFinished((await this.conn.readHandshake(HandshakeType.finished)).body);
@@ -193,6 +211,34 @@ export class HostileClient {
     this.sendChangeCipherSpec();
     this.sendFinished();
     await this.readServerFinished();
+  }
+
+  /**
+   * Offer `ticket` (RFC 5077 §3.4, with a fresh session ID) and, if the server resumes, run the
+   * abbreviated handshake with `master`: the server's [NewSessionTicket], CCS, Finished, then ours
+   * (`tamper` may edit our verify_data). Returns 'full' when the server declined (ServerHello read;
+   * continue with readServerFlightRest()).
+   */
+  async resume(o: { ticket: Uint8Array; master: Uint8Array; hello?: ClientHelloOptions; tamper?: (v: Uint8Array) => Uint8Array }): Promise<'resumed' | 'full'> {
+    const sessionId = randomBytes(32);
+    const edit = o.hello?.extensions;
+    this.sendClientHello({
+      ...o.hello,
+      sessionId,
+      extensions: (d) => {
+        const base = typeof edit === 'function' ? edit(d) : edit ?? d;
+        return [...base.filter(([t]) => t !== ExtensionType.session_ticket), [ExtensionType.session_ticket, o.ticket]];
+      },
+    });
+    await this.readServerHello();
+    if (!timingSafeEqual(this.sh.sessionId, sessionId)) return 'full';
+    this.master = o.master;
+    this.keys = deriveConnectionKeys(this.suite, this.master, this.clientRandom, this.sh.random);
+    this.conn.setReadKeys(this.keys.server);
+    await this.readServerFinished();
+    this.sendChangeCipherSpec();
+    this.sendFinished({ tamper: o.tamper });
+    return 'resumed';
   }
 
   sendApplicationData(data: string | Uint8Array): void {

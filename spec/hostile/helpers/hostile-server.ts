@@ -224,6 +224,22 @@ export class ServerScript {
     this.conn.flush();
   }
 
+  /**
+   * Claim resumption (RFC 5246 §7.3 Figure 2): echo the client's session ID and send CCS + Finished
+   * keyed by `master`. `finishedTamper` edits our verify_data; `hello` edits the ServerHello.
+   */
+  async resumeFlight(o: { master: Uint8Array; hello?: ServerHelloOptions; finishedTamper?: (v: Uint8Array) => Uint8Array }): Promise<void> {
+    await this.readClientHello();
+    this.conn.hold();
+    this.sendServerHello({ sessionId: this.ch.sessionId, ...o.hello });
+    this.master = o.master;
+    this.keys = deriveConnectionKeys(this.suite, this.master, this.ch.random, this.serverRandom);
+    this.conn.setReadKeys(this.keys.client);
+    this.sendChangeCipherSpec();
+    this.sendFinished({ tamper: o.finishedTamper });
+    this.conn.flush();
+  }
+
   sendApplicationData(data: string | Uint8Array): void {
     this.conn.sendApplicationData(typeof data === 'string' ? utf8(data) : data);
   }
