@@ -2,11 +2,15 @@
 import { parseArgs } from 'node:util';
 import { createServer } from '../net/server.js';
 import type { TLSSocket } from '../net/tls-socket.js';
+import type { ServerOptions } from '../net/options.js';
+import { parsePskHex } from './client-command.js';
 import { QKD_FLAGS, QKD_USAGE, qkdTlsOptions } from './qkd-flags.js';
 import { describeError, list, parsePort, readFileOption, UsageError, type IO } from './args.js';
 
 export const SERVER_USAGE = `usage: qtls server --port P [--host 127.0.0.1] --cert FILE --key FILE
                    [--ciphers LIST] [--groups LIST] [--alpn LIST] [--www] [--ca FILE --verify-client]
+                   [--dhparam FILE] [--psk HEX [--psk-identity ID] [--psk-hint HINT]] [--no-tickets]
+                   (with --psk only, --cert/--key may be left out: the server then offers PSK suites only)
                    [${QKD_USAGE}]`;
 
 /** Largest HTTP request head we buffer in --www mode before giving up on the client. */
@@ -26,6 +30,11 @@ export async function runServerCommand(argv: string[], io: IO): Promise<number> 
       alpn: { type: 'string' },
       www: { type: 'boolean', default: false },
       'verify-client': { type: 'boolean', default: false },
+      dhparam: { type: 'string' },
+      psk: { type: 'string' },
+      'psk-identity': { type: 'string' },
+      'psk-hint': { type: 'string' },
+      'no-tickets': { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
       ...QKD_FLAGS,
     },
@@ -38,8 +47,19 @@ export async function runServerCommand(argv: string[], io: IO): Promise<number> 
   const port = parsePort(values.port);
   if (port === undefined) throw new UsageError('--port is required');
   const qkd = qkdTlsOptions(values, 'server', values.ciphers);
-  const pskOnly = qkd !== undefined && 'pskCallback' in qkd;
-  if ((!values.cert || !values.key) && !pskOnly) throw new UsageError('--cert and --key are required');
+  if ((values['psk-identity'] !== undefined || values['psk-hint'] !== undefined) && values.psk === undefined) throw new UsageError('--psk-identity and --psk-hint need --psk');
+  let psk: Pick<ServerOptions, 'pskCallback' | 'pskIdentityHint'> = {};
+  if (values.psk !== undefined) {
+    if (qkd && 'pskCallback' in qkd) throw new UsageError('--psk cannot be combined with a PSK-compatible --qkd mode');
+    const key = parsePskHex(values.psk);
+    // With --psk-identity only that identity is known (others get unknown_psk_identity); without it,
+    // any identity gets the key, as s_server does.
+    const expected = values['psk-identity'];
+    psk = { pskCallback: (_socket, identity) => (expected === undefined || identity === expected ? key : null), pskIdentityHint: values['psk-hint'] };
+  }
+  const pskOnly = (qkd !== undefined && 'pskCallback' in qkd) || values.psk !== undefined;
+  if ((!values.cert || !values.key) && !pskOnly) throw new UsageError('--cert and --key are required (or --psk for a PSK-only server)');
+  if (!values.cert !== !values.key) throw new UsageError('--cert and --key go together');
 
   const server = createServer({
     cert: readFileOption(values.cert, 'certificate'),
@@ -50,12 +70,16 @@ export async function runServerCommand(argv: string[], io: IO): Promise<number> 
     ALPNProtocols: list(values.alpn),
     requestCert: values['verify-client'],
     rejectUnauthorized: values['verify-client'],
+    dhparam: readFileOption(values.dhparam, 'DH parameters'),
+    sessionTickets: !values['no-tickets'],
     ...qkd,
+    ...psk,
   });
   server.on('tlsClientError', (err: Error, socket: TLSSocket) => {
     io.stderr.write(`handshake failed from ${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}: ${describeError(err)}\n`);
   });
   server.on('secureConnection', (socket: TLSSocket) => {
+    io.stderr.write(connectionSummary(socket));
     socket.on('error', (err) => io.stderr.write(`connection error: ${describeError(err)}\n`));
     if (values.www) serveWww(socket);
     else socket.pipe(socket);
@@ -75,6 +99,19 @@ export async function runServerCommand(argv: string[], io: IO): Promise<number> 
     process.once('SIGTERM', stop);
   });
   return 0;
+}
+
+/** One line per connection on stderr (tests wait for it): suite, group, PSK identity, resumption, client certificate. */
+function connectionSummary(socket: TLSSocket): string {
+  const c = socket.getCipher();
+  const kx = socket.getKeyExchangeInfo();
+  const peer = socket.getPeerCertificate() as { subject?: { CN?: string } };
+  const client = peer.subject ? `${peer.subject.CN ?? '?'} (${socket.authorized ? 'verified' : 'NOT verified'})` : 'none';
+  return (
+    `connection from ${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}: ${socket.getProtocol()} ${c?.standardName}` +
+    ` group=${(kx.group as string | undefined) ?? 'none'}${kx.pskIdentity ? ` psk_identity=${String(kx.pskIdentity)}` : ''}` +
+    ` session=${socket.isSessionReused() ? 'reused' : 'new'} client_certificate=${client}\n`
+  );
 }
 
 /** A one-page web server: answer the first HTTP/1.x request line, then close_notify and close. */
