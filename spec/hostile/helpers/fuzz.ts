@@ -342,6 +342,19 @@ export interface Outcome {
   alerts: AlertSeen[];
   /** The endpoint answered (sent handshake messages) before failing: the mutant was accepted so far. */
   answered: boolean;
+  /**
+   * An alert-sized record behind the endpoint's ChangeCipherSpec that the fuzz peer, which never
+   * completes the key exchange, cannot decrypt: evidence of an encrypted alert (description unknown).
+   */
+  encryptedAlert: boolean;
+}
+
+/** 2 bytes of alert + AEAD overhead (AES-GCM: 8-byte explicit nonce + 16-byte tag; ChaCha20: tag only). */
+const ENCRYPTED_ALERT_LENGTHS = [2 + 8 + 16, 2 + 16];
+function encryptedAlertSeen(conn: RawConn): boolean {
+  const h = conn.rawRecordHeaders();
+  const ccs = h.findIndex((r) => r.type === ContentType.change_cipher_spec);
+  return ccs >= 0 && h.slice(ccs + 1).some((r) => r.type === ContentType.alert && ENCRYPTED_ALERT_LENGTHS.includes(r.length));
 }
 
 function watch(sock: TLSSocket, ms: number): Promise<{ result: Outcome['result']; error?: Error }> {
@@ -401,7 +414,10 @@ export async function serverCase(rng: Rng, ms: number): Promise<Outcome> {
   const { result, error } = await done;
   if (result === 'hang') sock.destroy();
   await new Promise((r) => setImmediate(r));
-  return { side: 'server', mutation: description, input: bytes, result, error, alerts: collectAlerts(conn), answered: conn.log.some((r) => r.type === ContentType.handshake) };
+  return {
+    side: 'server', mutation: description, input: bytes, result, error, alerts: collectAlerts(conn),
+    answered: conn.log.some((r) => r.type === ContentType.handshake), encryptedAlert: encryptedAlertSeen(conn),
+  };
 }
 
 /** A fresh qtls client receives a mutated first flight from the hostile server, then EOF. */
@@ -439,7 +455,7 @@ export async function clientCase(rng: Rng, ms: number): Promise<Outcome> {
   const { result, error } = await done;
   if (result === 'hang') sock.destroy();
   await new Promise((r) => setImmediate(r));
-  return { side: 'client', mutation, input, result, error, alerts: collectAlerts(s.conn), answered: s.conn.log.length > 1 };
+  return { side: 'client', mutation, input, result, error, alerts: collectAlerts(s.conn), answered: s.conn.log.length > 1, encryptedAlert: encryptedAlertSeen(s.conn) };
 }
 
 /** What is wrong with an outcome (empty: fine). */
@@ -453,7 +469,8 @@ export function problems(o: Outcome): string[] {
       if (e.alert === 'internal_error') out.push(`internal_error (an exception escaped a parser?): ${e.message}\n${(e.cause as Error | undefined)?.stack ?? ''}`);
       const fatal = o.alerts.filter((a) => a.level === 2);
       if (e.origin === 'local' && e.alert !== 'close_notify') {
-        if (fatal.length !== 1 || fatal[0]!.text !== `fatal ${e.alert}`) out.push(`API error ${e.alert} but on the wire: ${o.alerts.map((a) => a.text).join(', ') || 'no alert'}`);
+        const unreadable = fatal.length === 0 && o.encryptedAlert;
+        if (!unreadable && (fatal.length !== 1 || fatal[0]!.text !== `fatal ${e.alert}`)) out.push(`API error ${e.alert} but on the wire: ${o.alerts.map((a) => a.text).join(', ') || 'no alert'}`);
       } else if (fatal.length) out.push(`a fatal alert on the wire (${fatal[0]!.text}) for a remote/EOF error ${e.alert}`);
     }
   }

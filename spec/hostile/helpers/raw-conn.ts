@@ -57,6 +57,8 @@ export class RawConn {
   private pausedAtCcs = false;
   /** Writes collected since hold(), not yet on the wire (a test may still edit them). */
   held: Uint8Array[] | undefined;
+  /** Every byte received, as it came. */
+  readonly rawIn: Buffer[] = [];
   /** Every record received, in order (for diagnostics). */
   readonly log: RxRecord[] = [];
   /** The transport ended or closed. */
@@ -69,6 +71,7 @@ export class RawConn {
 
   constructor(readonly socket: Duplex) {
     socket.on('data', (chunk: Buffer) => {
+      this.rawIn.push(chunk);
       this.records.feed(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength));
       this.pump();
     });
@@ -146,6 +149,18 @@ export class RawConn {
       await Promise.race([this.wake.promise, new Promise<void>((res) => (t = setTimeout(res, left)))]);
       clearTimeout(t!);
     }
+  }
+
+  /** Headers of every record received, from the raw bytes (also those we could not decrypt). */
+  rawRecordHeaders(): Array<{ type: number; length: number }> {
+    const all = Buffer.concat(this.rawIn);
+    const out: Array<{ type: number; length: number }> = [];
+    for (let p = 0; p + 5 <= all.length; ) {
+      const length = all.readUInt16BE(p + 3);
+      out.push({ type: all[p]!, length });
+      p += 5 + length;
+    }
+    return out;
   }
 
   describeLog(): string {
