@@ -54,14 +54,18 @@ export class TLSError extends Error {
   /** node-style error code, e.g. ERR_TLS_ALERT_BAD_RECORD_MAC. */
   readonly code: string;
 
-  constructor(alert: AlertName, message: string, origin: 'local' | 'remote' = 'local', options?: { cause?: unknown }) {
-    const prefix = origin === 'local' ? `${alert}` : `peer sent alert ${alert}`;
-    super(`${prefix}: ${message}`, options);
+  /**
+   * `options.code` replaces the ERR_TLS_ALERT_* code (and the alert prefix of the message) for failures
+   * that are not alerts at all, such as the transport closing mid-handshake (node's ECONNRESET).
+   */
+  constructor(alert: AlertName, message: string, origin: 'local' | 'remote' = 'local', options?: { cause?: unknown; code?: string }) {
+    const prefix = options?.code ? '' : origin === 'local' ? `${alert}: ` : `peer sent alert ${alert}: `;
+    super(`${prefix}${message}`, options?.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'TLSError';
     this.alert = alert;
     this.alertCode = AlertDescription[alert];
     this.origin = origin;
-    this.code = `ERR_TLS_ALERT_${alert.toUpperCase()}`;
+    this.code = options?.code ?? `ERR_TLS_ALERT_${alert.toUpperCase()}`;
   }
 
   static fromRemote(code: number): TLSError {

@@ -171,8 +171,8 @@ export class TLSSocket extends Duplex {
     this.transportEnded = true;
     if (this.engine.error || this.destroyed) return;
     if (!this.secure) {
-      const e = Object.assign(new Error('Client network socket disconnected before secure TLS connection was established'), { code: 'ECONNRESET' });
-      this.engine.fail(new TLSError('close_notify', e.message, 'remote', { cause: e }));
+      // No alert was received: the transport just ended (node:tls reports this as ECONNRESET).
+      this.engine.fail(new TLSError('close_notify', 'Client network socket disconnected before secure TLS connection was established', 'remote', { code: 'ECONNRESET' }));
       return;
     }
     // EOF without close_notify after the handshake: as node:tls, treat as end of stream.

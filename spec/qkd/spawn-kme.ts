@@ -26,7 +26,7 @@ export interface KmeProcess {
 
 /** Starts the KME command with --json and resolves once its ready line is printed. */
 export function spawnKme(args: string[], timeoutMs = 30_000): Promise<KmeProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', MAIN, '--json', ...args], { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', MAIN, '--json', ...(args.includes('--link') ? [] : ['--link', 'csprng']), ...args], { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'] });
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
     child.on('exit', (code, signal) => resolve({ code, signal })),
   );

@@ -10,6 +10,7 @@
 import * as tls from 'node:tls';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
+import { qtlsConnect, qtlsServerFactory } from '../qtls-transport.js';
 
 /** The fields of node:tls's PeerCertificate this code reads. */
 export interface PeerCertificateLike {
@@ -80,13 +81,11 @@ export const nodeTlsServerFactory: TlsServerFactory = (o, onSecureConnection) =>
     (s) => onSecureConnection(s as unknown as TlsSocketLike),
   );
 
-// The defaults. To move every QKD network piece to qtls, use the adapters over lib/net:
-//   import { qtlsConnect, qtlsServerFactory } from '../qtls-transport.js';
-//   export const defaultTlsConnect: TlsConnect = qtlsConnect;
-//   export const defaultTlsServerFactory: TlsServerFactory = qtlsServerFactory;
-// (or pass them per instance: `tlsConnect` on the clients, both on startKmeNetwork / startKmeSite).
-export const defaultTlsConnect: TlsConnect = nodeTlsConnect;
-export const defaultTlsServerFactory: TlsServerFactory = nodeTlsServerFactory;
+// The defaults: every QKD network piece runs on qtls itself, mutual TLS included. node:tls stays
+// available per instance (nodeTlsConnect / nodeTlsServerFactory), e.g. to cross-check another stack.
+// (Wrapped in arrows so the import cycle tls-seam → qtls-transport → tls-seam resolves lazily.)
+export const defaultTlsConnect: TlsConnect = (o) => qtlsConnect(o);
+export const defaultTlsServerFactory: TlsServerFactory = (o, cb) => qtlsServerFactory(o, cb);
 
 /** True for IPv4/IPv6 literals, which must not be sent as SNI. */
 export function isIpLiteral(host: string): boolean {

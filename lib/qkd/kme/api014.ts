@@ -84,8 +84,8 @@ export function statusOf(site: KmeSite, master: string, slave: string): Status {
     max_SAE_ID_count: l.maxSaeIdCount,
   };
   if (site.linkStats) {
-    const { kind, simulated, blocks, abortedBlocks, finalBits } = site.linkStats;
-    s.status_extension = { qkd_link: { kind, simulated, blocks, abortedBlocks, finalBits } };
+    // Every figure the link reports (BB84: raw, sifted, QBER, f, final bits, secret key rate ...).
+    s.status_extension = { qkd_link: { ...site.linkStats } };
   }
   return s;
 }

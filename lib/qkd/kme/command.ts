@@ -4,6 +4,10 @@ import { startKmeNetwork, startKmeSite, type RunningKmeNetwork, type RunningKmeS
 import type { KmeSite } from './site.js';
 import type { PkiFiles } from './pki.js';
 import type { IdentitySource } from './listener.js';
+import { Bb84Link } from '../bb84/link.js';
+import type { Bb84Params } from '../bb84/params.js';
+import { CsprngLink } from '../csprng-link.js';
+import type { LinkStats, QkdLink } from '../link.js';
 
 export interface KmeCommandIo {
   stdout: { write(s: string): unknown };
@@ -14,8 +18,8 @@ export interface KmeCommandIo {
 
 export const KME_USAGE = `usage: qtls kme --data DIR [options]
 
-Runs two simulated KME sites, A and B, that share keys from a QKD link (a CSPRNG stand-in, flagged
-"simulated" in every status). Each site serves ETSI GS QKD 014 (HTTPS, mutual TLS) and ETSI GS QKD 004
+Runs two simulated KME sites, A and B, that share keys from a QKD link: the simulated BB84 link
+(lib/qkd/bb84; --link csprng swaps in a CSPRNG stand-in; both are flagged "simulated" in every status). Each site serves ETSI GS QKD 014 (HTTPS, mutual TLS) and ETSI GS QKD 004
 (TLS) on its own ports. First start creates DIR/pki/ (CA, KME and SAE certificates) and the key stores
 DIR/kme-a.db, DIR/kme-b.db; later starts reuse them.
 
@@ -31,6 +35,11 @@ DIR/kme-a.db, DIR/kme-b.db; later starts reuse them.
   --identity cn|san-uri where an SAE's ID is read from its certificate (default cn)
   --status-interval S   print pool levels every S seconds (default 10; 0 = never; not with --json)
   --json                print one JSON line with every URL and file path once ready, nothing else
+  --link bb84|csprng    what fills the pools (default bb84)
+  --distance KM         BB84: fibre length (default 25)
+  --qber-intrinsic P    BB84: misalignment error rate (default 0.02)
+  --eve FRACTION        BB84: fraction of pulses an eavesdropper intercepts and resends (default 0)
+  --cascade VARIANT     BB84: original | yanetal | option7 | option8 (default yanetal)
 One site per process:
   --site a|b            run only this site ...
   --peer URL            ... whose peer site's ETSI 014 URL is this (https://host:port); site a drives the link
@@ -53,6 +62,8 @@ interface Parsed {
   peer?: string;
   reconcileMs?: number;
   peerDelayMs?: number;
+  link: 'bb84' | 'csprng';
+  bb84: Partial<Bb84Params>;
 }
 
 class UsageError extends Error {}
@@ -70,6 +81,13 @@ function parseArgs(argv: string[]): Parsed | 'help' {
     identity: 'cn',
     statusInterval: 10,
     json: false,
+    link: 'bb84',
+    bb84: {},
+  };
+  const fraction = (flag: string, v: string, max: number): number => {
+    const n = Number(v);
+    if (!/^\d*\.?\d+(e-?\d+)?$/i.test(v) || !(n >= 0 && n <= max)) throw new UsageError(`${flag}: expected a number 0..${max}, got ${v}`);
+    return n;
   };
   const num = (flag: string, v: string, max: number): number => {
     if (!/^\d+$/.test(v) || Number(v) > max) throw new UsageError(`${flag}: expected an integer 0..${max}, got ${v}`);
@@ -136,6 +154,24 @@ function parseArgs(argv: string[]): Parsed | 'help' {
       case '--peer':
         p.peer = value();
         break;
+      case '--link': {
+        const v = value();
+        if (v !== 'bb84' && v !== 'csprng') throw new UsageError('--link: bb84 or csprng');
+        p.link = v;
+        break;
+      }
+      case '--distance':
+        p.bb84.distanceKm = fraction(flag, value(), 1000);
+        break;
+      case '--qber-intrinsic':
+        p.bb84.misalignment = fraction(flag, value(), 0.5);
+        break;
+      case '--eve':
+        p.bb84.eveFraction = fraction(flag, value(), 1);
+        break;
+      case '--cascade':
+        p.bb84.cascade = value() as Bb84Params['cascade'];
+        break;
       // testing aids, not in the usage text
       case '--reconcile-ms':
         p.reconcileMs = num(flag, value(), 600_000);
@@ -166,6 +202,13 @@ export async function runKmeCommand(argv: string[], io: KmeCommandIo): Promise<n
     io.stdout.write(KME_USAGE);
     return 0;
   }
+  let link: QkdLink;
+  try {
+    link = p.link === 'csprng' ? new CsprngLink() : new Bb84Link(p.bb84);
+  } catch (e) {
+    io.stderr.write(`qtls kme: ${(e as Error).message}\n\n${KME_USAGE}`);
+    return 2;
+  }
   const log = p.json ? (line: string) => io.stderr.write(`${line}\n`) : (line: string) => io.stderr.write(`kme: ${line}\n`);
   const common = {
     dataDir: p.data,
@@ -188,6 +231,7 @@ export async function runKmeCommand(argv: string[], io: KmeCommandIo): Promise<n
             portB: p.portB,
             port004A: p.port004A,
             port004B: p.port004B,
+            link,
             ...(p.peerDelayMs === undefined ? {} : { peerDelayMs: p.peerDelayMs }),
           })
         : await startKmeSite({
@@ -196,6 +240,7 @@ export async function runKmeCommand(argv: string[], io: KmeCommandIo): Promise<n
             peerUrl: p.peer!.replace(/\/$/, ''),
             port: p.site === 'A' ? p.portA : p.portB,
             port004: p.site === 'A' ? p.port004A : p.port004B,
+            link,
           });
   } catch (e) {
     io.stderr.write(`qtls kme: cannot start: ${e instanceof Error ? e.message : String(e)}\n`);
@@ -239,7 +284,7 @@ function banner(dataDir: string, pki: PkiFiles, infos: SiteInfo[], peer: string 
   if (peer) lines.push(`  peer site: ${peer}`);
   lines.push(`  PKI ${pki.dir}: CA ${pki.ca}`);
   for (const [id, f] of Object.entries(pki.sae)) lines.push(`    SAE ${id}: ${f.cert} ${f.key}`);
-  lines.push('  QKD link: csprng stand-in unless replaced (status_extension.qkd_link.simulated says which)');
+  lines.push('  QKD link: see the pool lines; every 014 status reports it under status_extension.qkd_link');
   const a = infos[0]!;
   const slave = Object.keys(pki.sae).find((s) => !a.saes.includes(s));
   const master = a.saes[0]!;
@@ -261,8 +306,20 @@ function poolLine(sites: KmeSite[]): string {
     }
   });
   const link = sites.find((s) => s.linkStats)?.linkStats;
-  const l = link ? `; link ${link.kind}${link.simulated ? ' (simulated)' : ''}: ${link.blocks} blocks, ${link.abortedBlocks} aborted` : '';
+  const l = link ? `; link ${describeLinkStats(link)}` : '';
   return `pool: ${parts.join(', ')}${l}\n`;
+}
+
+/** One line of live link figures (BB84 adds the pipeline: pulses, sifted, QBER, f, key rate). */
+export function describeLinkStats(s: LinkStats): string {
+  const base = `${s.kind}${s.simulated ? ' (simulated)' : ''}: ${s.blocks} blocks, ${s.abortedBlocks} aborted, ${s.finalBits} final bits`;
+  if (typeof s.qber !== 'number' || s.blocks === 0) return base;
+  const pct = (x: unknown) => `${(Number(x) * 100).toFixed(2)}%`;
+  return (
+    `${base}; ${String(s.pulses)} pulses -> ${String(s.detected)} detected -> ${String(s.sifted)} sifted, QBER ${pct(s.qber)},` +
+    ` f=${Number(s.efficiency).toFixed(3)} (${String(s.cascadeVariant)}), ${Number(s.secretKeyRateBitsPerPulse).toExponential(2)} bits/pulse` +
+    (s.lastAbortReason ? `; last abort: ${s.lastAbortReason}` : '')
+  );
 }
 
 function waitForStop(signal: AbortSignal | undefined): Promise<void> {
