@@ -40,6 +40,9 @@ export interface CascadeTrialResult {
   /** Wall-clock seconds of the reconciliation itself (frame generation excluded). */
   seconds: number;
   correctedBitsPerSecond: number;
+  /** CPU seconds of this process during the reconciliation (independent of other load on the machine). */
+  cpuSeconds: number;
+  correctedBitsPerCpuSecond: number;
 }
 
 export function runCascadeTrial(o: CascadeTrialOptions): CascadeTrialResult {
@@ -71,8 +74,11 @@ export function runCascadeTrial(o: CascadeTrialOptions): CascadeTrialResult {
   const ar = new AliceReconciler(ea, rng, alice, framesA, o.maxRetries ?? 3);
   const br = new BobReconciler(eb, bob, bases, framesB, cascadeVariant(o.variant), o.qber, o.maxRetries ?? 3);
   const t0 = performance.now();
+  const c0 = process.cpuUsage();
   runReconciliation(ar, br, framesA.length, o.parallelFrames ?? 16);
+  const cpu = process.cpuUsage(c0);
   const seconds = (performance.now() - t0) / 1000;
+  const cpuSeconds = (cpu.user + cpu.system) / 1e6;
 
   let undetected = 0;
   for (const f of framesB) {
@@ -98,5 +104,7 @@ export function runCascadeTrial(o: CascadeTrialOptions): CascadeTrialResult {
     bytes: wire.bytes,
     seconds,
     correctedBitsPerSecond: total / seconds,
+    cpuSeconds,
+    correctedBitsPerCpuSecond: total / cpuSeconds,
   };
 }
