@@ -8,4 +8,9 @@ export { TLSSocket } from './net/tls-socket.js';
 export type { ClientOptions, ServerOptions } from './net/options.js';
 export { CIPHER_SUITES, registerCipherSuite, suiteById, suiteByName, type CipherSuite } from './suites.js';
 export { registerKeyExchange, type KeyExchange, type KeyExchangeProvider, type KxContext } from './kx/index.js';
+/** The reader KeyExchange.readServerParams() receives. */
+export type { Reader } from './wire/reader.js';
 export { rootCertificates } from './pki/trust-store.js';
+export { formatTraceEvent, traceWriter } from './debug/trace.js';
+export type { TraceEvent } from './handshake/engine.js';
+export { createHttpsServer, qtlsConnection } from './net/https.js';

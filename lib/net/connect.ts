@@ -22,7 +22,7 @@ export function connect(...args: unknown[]): TLSSocket {
   const socket = new TLSSocket(
     transport,
     { role: 'client', config: (signal, onKeylog) => clientConfig(options, signal, onKeylog) },
-    { handshakeTimeout: options.handshakeTimeout, trace: options.trace as never },
+    { handshakeTimeout: options.handshakeTimeout, trace: options.trace },
   );
   if (cb) socket.once('secureConnect', cb);
   return socket;

@@ -8,6 +8,7 @@ import { decodeSessionState, type SessionState } from '../handshake/session-stat
 import type { ServerConfig } from '../handshake/server.js';
 import { loadCertificates, systemCertificates } from '../pki/trust-store.js';
 import type { Certificate } from '../pki/x509.js';
+import type { TraceEvent } from '../handshake/engine.js';
 import type { CheckServerIdentity } from '../handshake/peer-auth.js';
 import type { ClientPskCallback, ServerPskCallback } from '../kx/psk.js';
 import type { QkdOptions } from '../kx/qkd-options.js';
@@ -26,6 +27,8 @@ export interface CommonOptions {
   rejectUnauthorized?: boolean;
   minVersion?: string;
   maxVersion?: string;
+  /** Called for every record-level event (handshake messages, CCS, alerts, data); see lib/debug/trace.ts. */
+  trace?: (e: TraceEvent) => void;
   /** Milliseconds allowed for the handshake (node's server default is 120 s). */
   handshakeTimeout?: number;
   /** QKD: our SAE ID and a client of our KME (enables the QKD and hybrid suites). */

@@ -64,7 +64,7 @@ export class Server extends EventEmitter {
           onKeylog,
         }),
       },
-      { handshakeTimeout: this.options.handshakeTimeout ?? DEFAULT_HANDSHAKE_TIMEOUT, trace: this.options.trace as never },
+      { handshakeTimeout: this.options.handshakeTimeout ?? DEFAULT_HANDSHAKE_TIMEOUT, trace: this.options.trace },
     );
     const onError = (err: Error) => {
       // Before the handshake completes an error belongs to the server ('tlsClientError'); the
