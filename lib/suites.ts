@@ -5,8 +5,11 @@
 import type { AeadName } from './crypto/aead.js';
 import type { PrfHash } from './crypto/prf.js';
 
-/** How the premaster secret is agreed. */
-export type KxName = 'ECDHE' | 'DHE' | 'PSK' | 'ECDHE_PSK' | 'DHE_PSK' | 'QKD' | 'ECDHE_QKD';
+/**
+ * How the premaster secret is agreed: a built-in exchange, or the name of one a user registered with
+ * registerKeyExchange() (docs/key-exchange.md).
+ */
+export type KxName = 'ECDHE' | 'DHE' | 'PSK' | 'ECDHE_PSK' | 'DHE_PSK' | 'QKD' | 'ECDHE_QKD' | (string & {});
 /** How the server proves its identity: a certificate signature, or knowledge of a pre-shared key. */
 export type AuthName = 'ECDSA' | 'RSA' | 'PSK';
 
