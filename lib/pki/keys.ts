@@ -36,6 +36,12 @@ function curveByOid(oid: string): NamedCurve {
 
 /** Maximum RSA modulus we accept; larger keys only serve to make verification slow. */
 const MAX_RSA_BITS = 16384;
+/**
+ * Maximum RSA public exponent, in bits (BoringSSL's bound; real keys use 65537). A public-key operation
+ * costs a squaring per bit of e and the peer picks e: e ≈ n on a 16384-bit key blocked us for seconds
+ * per signature check, and a hostile certificate chain can demand dozens of checks.
+ */
+const MAX_RSA_EXPONENT_BITS = 33;
 
 export function bytesToBigint(b: Uint8Array): bigint {
   let n = 0n;
@@ -70,6 +76,7 @@ function rsaPublic(n: bigint, e: bigint): PublicKey & { type: 'rsa' } {
   if (bits > MAX_RSA_BITS) throw new UnsupportedKeyError(`RSA modulus of ${bits} bits (max ${MAX_RSA_BITS})`);
   if (bits < 256 || !(n & 1n)) bad('RSA modulus is not a plausible odd number');
   if (e < 3n || !(e & 1n) || e >= n) bad('RSA public exponent must be odd, >= 3 and < n');
+  if (bitLength(e) > MAX_RSA_EXPONENT_BITS) throw new UnsupportedKeyError(`RSA public exponent of ${bitLength(e)} bits (max ${MAX_RSA_EXPONENT_BITS})`);
   return { type: 'rsa', n, e, bits };
 }
 
