@@ -7,7 +7,9 @@ import { frameHandshake } from '../../lib/handshake/reassembler.js';
 import { ContentType } from '../../lib/record/content-type.js';
 import { HostileClient, clientHelloBody } from './helpers/hostile-client.js';
 import { useProcessGuard, within } from './helpers/guard.js';
-import { clientCase, expectApiError, expectServerStillServes, expectWireAlert, startQtlsServer, type QtlsServer } from './helpers/qtls.js';
+import { hugeExponentChain } from './helpers/evil-certs.js';
+import { CA, pem } from './helpers/fixtures.js';
+import { clientCase, serverCase, expectApiError, expectServerStillServes, expectWireAlert, startQtlsServer, type QtlsServer } from './helpers/qtls.js';
 import { HostileServer } from './helpers/hostile-server.js';
 import { encodeCertificateMessage } from '../../lib/handshake/messages/certificate.js';
 import { rawRecord } from './helpers/raw-conn.js';
@@ -123,6 +125,50 @@ describe('hostile/resources: input buffered while the handshake is busy is bound
       );
     } finally {
       await hs.close();
+    }
+  });
+
+  // A peer chooses the keys we verify with. RSA with e ≈ n makes one signature check a full-size
+  // modular exponentiation: seconds for a 16384-bit key, and chain building may try dozens.
+  it('server certificate chain with an RSA key of 16384-bit public exponent → unsupported_certificate, fast', async () => {
+    const hs = await HostileServer.listen();
+    try {
+      const t0 = Date.now();
+      await clientCase(
+        hs,
+        async (s) => {
+          await s.readClientHello();
+          s.conn.hold();
+          s.sendServerHello();
+          s.sendCertificate(hugeExponentChain(16384));
+          s.conn.flush();
+        },
+        { alert: 'unsupported_certificate', message: /RSA public exponent of 16384 bits/ },
+      );
+      expect(Date.now() - t0, 'time to the verdict').to.be.below(2500);
+    } finally {
+      await hs.close();
+    }
+  });
+
+  it('client certificate chain with an RSA key of 16384-bit public exponent → unsupported_certificate, fast', async () => {
+    const mtls = await startQtlsServer({ options: { requestCert: true, ca: CA() } });
+    try {
+      const t0 = Date.now();
+      await serverCase(
+        mtls,
+        async (c) => {
+          c.sendClientHello();
+          await c.readServerFlight();
+          expect(c.certificateRequested).to.equal(true);
+          c.conn.sendHandshake(HandshakeType.certificate, encodeCertificateMessage(hugeExponentChain(16384)));
+        },
+        { alert: 'unsupported_certificate', message: /RSA public exponent of 16384 bits/ },
+        { goodClient: { cert: pem('client-chain.pem'), key: pem('client-key.pem') } },
+      );
+      expect(Date.now() - t0, 'time to the verdict').to.be.below(2500);
+    } finally {
+      await mtls.close();
     }
   });
 });

@@ -103,6 +103,8 @@ export class HostileClient {
   suite!: CipherSuite;
   ems = false;
   serverCertificates: Uint8Array[] = [];
+  /** The server sent a CertificateRequest. */
+  certificateRequested = false;
   group!: EcdhGroupCode;
   serverPublic!: Uint8Array;
   master!: Uint8Array;
@@ -152,7 +154,9 @@ export class HostileClient {
     r.u8('curve_type');
     this.group = r.u16('named_curve') as EcdhGroupCode;
     this.serverPublic = r.vec8('public');
-    await this.conn.readHandshake(HandshakeType.server_hello_done);
+    const next = await this.conn.readHandshake(HandshakeType.certificate_request, HandshakeType.server_hello_done);
+    this.certificateRequested = next.type === HandshakeType.certificate_request;
+    if (this.certificateRequested) await this.conn.readHandshake(HandshakeType.server_hello_done);
   }
 
   /**

@@ -82,8 +82,8 @@ export async function startQtlsServer(
 }
 
 /** A well-behaved qtls client: handshake, echo round trip, close. Proves the server still serves. */
-export async function expectServerStillServes(port: number): Promise<void> {
-  const c = connect({ port, host: '127.0.0.1', servername: 'localhost', ca: CA() });
+export async function expectServerStillServes(port: number, options: Partial<ClientOptions> = {}): Promise<void> {
+  const c = connect({ port, host: '127.0.0.1', servername: 'localhost', ca: CA(), ...options });
   const errored = deferred<never>();
   c.on('error', (e) => errored.reject(e));
   try {
@@ -150,6 +150,7 @@ export async function serverCase(
   srv: QtlsServer,
   act: (c: HostileClient) => unknown,
   want: Expectation,
+  o: { goodClient?: Partial<ClientOptions> } = {},
 ): Promise<{ client: HostileClient; error: Error; alert: AlertSeen }> {
   const errP = srv.nextError();
   const c = await HostileClient.connect(srv.port);
@@ -161,7 +162,7 @@ export async function serverCase(
     const error = await errP;
     expectApiError(error, want);
     await c.conn.waitClosed();
-    await expectServerStillServes(srv.port);
+    await expectServerStillServes(srv.port, o.goodClient);
     return { client: c, error, alert };
   } finally {
     c.conn.destroy();
