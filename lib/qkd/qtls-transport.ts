@@ -3,21 +3,9 @@
 // network runs on qtls itself, mutual TLS included.
 import { connect } from '../net/connect.js';
 import { createServer } from '../net/server.js';
-import type { TlsConnect, TlsServerFactory, TlsSocketLike } from './etsi014/tls-seam.js';
+import { connectOptions, serverOptions, type TlsConnect, type TlsServerFactory, type TlsSocketLike } from './etsi014/tls-seam.js';
 
-export const qtlsConnect: TlsConnect = (o) =>
-  connect({
-    host: o.host,
-    port: o.port,
-    cert: o.cert,
-    key: o.key,
-    ca: o.ca,
-    ...(o.servername === undefined ? {} : { servername: o.servername }),
-    rejectUnauthorized: o.rejectUnauthorized,
-  }) as unknown as TlsSocketLike;
+export const qtlsConnect: TlsConnect = (o) => connect({ ...connectOptions(o) }) as unknown as TlsSocketLike;
 
 export const qtlsServerFactory: TlsServerFactory = (o, onSecureConnection) =>
-  createServer(
-    { cert: o.cert, key: o.key, ca: o.ca, requestCert: o.requestCert, rejectUnauthorized: o.rejectUnauthorized },
-    (s) => onSecureConnection(s as unknown as TlsSocketLike),
-  );
+  createServer({ ...serverOptions(o) }, (s) => onSecureConnection(s as unknown as TlsSocketLike));

@@ -64,8 +64,9 @@ export type TlsServerFactory = (
   onSecureConnection: (socket: TlsSocketLike) => void,
 ) => TlsServerLike;
 
-export const nodeTlsConnect: TlsConnect = (o) =>
-  tls.connect({
+/** The seam's client options in node:tls spelling (qtls uses the same names). */
+export function connectOptions(o: TlsClientOptions): TlsClientOptions {
+  return {
     host: o.host,
     port: o.port,
     cert: o.cert,
@@ -73,13 +74,18 @@ export const nodeTlsConnect: TlsConnect = (o) =>
     ca: o.ca,
     ...(o.servername === undefined ? {} : { servername: o.servername }),
     rejectUnauthorized: o.rejectUnauthorized,
-  }) as unknown as TlsSocketLike;
+  };
+}
+
+/** The seam's server options in node:tls spelling (qtls uses the same names). */
+export function serverOptions(o: TlsServerOptions): TlsServerOptions {
+  return { cert: o.cert, key: o.key, ca: o.ca, requestCert: o.requestCert, rejectUnauthorized: o.rejectUnauthorized };
+}
+
+export const nodeTlsConnect: TlsConnect = (o) => tls.connect(connectOptions(o)) as unknown as TlsSocketLike;
 
 export const nodeTlsServerFactory: TlsServerFactory = (o, onSecureConnection) =>
-  tls.createServer(
-    { cert: o.cert, key: o.key, ca: o.ca, requestCert: o.requestCert, rejectUnauthorized: o.rejectUnauthorized },
-    (s) => onSecureConnection(s as unknown as TlsSocketLike),
-  );
+  tls.createServer(serverOptions(o), (s) => onSecureConnection(s as unknown as TlsSocketLike));
 
 // The defaults: every QKD network piece runs on qtls itself, mutual TLS included. node:tls stays
 // available per instance (nodeTlsConnect / nodeTlsServerFactory), e.g. to cross-check another stack.
