@@ -3,7 +3,7 @@
 import { expect } from 'chai';
 import { useCleanup } from '../helpers/cleanup.js';
 import { CERTS, ca, textPayload } from '../helpers/fixtures.js';
-import { describeReport, requireOpenssl, runClient, runOpensslClient, startEchoServer, startOpensslServer, type EndpointReport, type Impl } from '../helpers/peers.js';
+import { describeReport, requireOpenssl, runClient, runOpensslClient, startEchoServer, startOpensslServer, type Impl } from '../helpers/peers.js';
 
 interface AlpnCase {
   name: string;

@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { useCleanup } from '../helpers/cleanup.js';
-import { CERTS, ca, textPayload } from '../helpers/fixtures.js';
+import { CERTS, ca } from '../helpers/fixtures.js';
 import { describeReport, requireOpenssl, runClient, runOpensslClient, startEchoServer, startOpensslServer, type EchoServer, type EndpointReport, type Impl } from '../helpers/peers.js';
 
 type Mechanism = 'ticket' | 'session-id';
