@@ -242,7 +242,21 @@ async function findResumableSession(cfg: ServerConfig, offer: ClientOffer): Prom
   // resumed at all (we fall back to a full handshake rather than resume insecurely).
   if (state.extendedMasterSecret && !offer.ems) throw new TLSError('handshake_failure', 'client resumes an extended-master-secret session without the extension (RFC 7627 §5.3)');
   if (!state.extendedMasterSecret) return undefined;
+  // The session must meet today's client-authentication policy: a server that requires a verified client
+  // certificate never resumes a session without one, or with one that no longer verifies. (Tickets sealed
+  // with shared ticketKeys by a server that asked for no certificate, or a store shared through
+  // newSession/resumeSession, would otherwise skip client authentication.) Full handshake instead.
+  if (cfg.requestCert && cfg.rejectUnauthorized && !sessionClientAuthorized(cfg, state)) return undefined;
   return { state, renewTicket };
+}
+
+function sessionClientAuthorized(cfg: ServerConfig, state: SessionState): boolean {
+  if (state.peerCertificates.length === 0) return false;
+  try {
+    return authenticatePeer(state.peerCertificates.map((d) => parseCertificate(d)), { trustAnchors: cfg.trustAnchors(), purpose: 'client' }).authorized;
+  } catch {
+    return false;
+  }
 }
 
 function sendTicket(engine: Engine, cfg: ServerConfig, state: SessionState): void {
