@@ -15,12 +15,12 @@ import { decodeSessionState, encodeSessionState, nowSeconds } from '../../lib/ha
 import { TicketKeys } from '../../lib/handshake/tickets.js';
 import { ExtensionType } from '../../lib/handshake/extensions.js';
 import { useCleanup } from '../helpers/cleanup.js';
-import { CERTS, ca } from '../helpers/fixtures.js';
+import { CERTS, ca, pki } from '../helpers/fixtures.js';
 import { requireOpenssl, runOpensslClient, startOpensslServer } from '../helpers/openssl.js';
 import { LOCALHOST } from '../helpers/ports.js';
 import { HostileClient } from '../hostile/helpers/hostile-client.js';
 import { HostileServer } from '../hostile/helpers/hostile-server.js';
-import { ECDSA_SERVER, runClient, show, startServer, type ClientRun } from './helpers/endpoints.js';
+import { CLIENT_CERT, ECDSA_SERVER, runClient, show, startServer, type ClientRun } from './helpers/endpoints.js';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const reusedCount = (stdout: string) => (stdout.match(/^Reused, TLSv1\.2, /gm) ?? []).length;
@@ -120,6 +120,38 @@ describe('classical: session resumption', function () {
       expect(stranger.error, show(stranger)).to.equal(undefined);
       expect(stranger.reused).to.equal(false);
       expect(c.errors).to.deep.equal([]);
+    });
+
+    it('a server requiring client certificates does not resume sessions that lack a verified one (shared ticketKeys)', async () => {
+      const keys = randomBytes(48);
+      const strictOpts = { ...ECDSA_SERVER, ticketKeys: keys, requestCert: true, rejectUnauthorized: true, ca: ca() };
+      const lax = await startServer('qtls', { ...ECDSA_SERVER, ticketKeys: keys }, cleanup);
+      const laxVerifying = await startServer('qtls', { ...ECDSA_SERVER, ticketKeys: keys, requestCert: true, rejectUnauthorized: false, ca: ca() }, cleanup);
+      const strict = await startServer('qtls', strictOpts, cleanup);
+
+      // No certificate at all: the strict server does a full handshake and refuses (no silent bypass).
+      const noCert = await runClient('qtls', lax.port, { ca: ca() });
+      const bypass = await runClient('qtls', strict.port, { ca: ca(), session: noCert.session });
+      expect(bypass.secure, show(bypass)).to.equal(false);
+      expect(bypass.error?.alert).to.equal('handshake_failure');
+      expect((await strict.nextError()).message).to.match(/client sent none/);
+
+      // A certificate the lax server accepted unverified (unknown CA): not resumed either.
+      const stranger = await runClient('qtls', laxVerifying.port, { ca: ca(), cert: pki('unknown-ca-cert.pem'), key: pki('unknown-ca-key.pem') });
+      expect((await laxVerifying.next()).authorized).to.equal(false);
+      const retry = await runClient('qtls', strict.port, { ca: ca(), session: stranger.session });
+      expect(retry.error?.alert, show(retry)).to.equal('handshake_failure');
+      expect((await strict.nextError()).alert).to.equal('handshake_failure');
+
+      // A verified client certificate: resumed, and still reported.
+      const good = await runClient('qtls', strict.port, { ca: ca(), ...CLIENT_CERT });
+      expect((await strict.next()).peerCN).to.equal('client');
+      const again = await runClient('qtls', strict.port, { ca: ca(), session: good.session });
+      const s = await strict.next();
+      expect(again.reused, show(again)).to.equal(true);
+      expect(s.reused).to.equal(true);
+      expect(s.authorized).to.equal(true);
+      expect(s.peerCN).to.equal('client');
     });
 
     it('a tampered or an expired ticket falls back to a full handshake, never a failure', async () => {
