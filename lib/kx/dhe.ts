@@ -17,7 +17,7 @@ const isFfdhe = (g: number) => g >= 256 && g <= 511;
 
 /** Exponent size for a custom group, by the strength estimates RFC 7919 Appendix A uses. */
 function exponentBitsFor(pBits: number): number {
-  return pBits <= 3072 ? 256 : pBits <= 4096 ? 320 : 384;
+  return pBits <= 2048 ? 256 : pBits <= 3072 ? 320 : pBits <= 4096 ? 384 : 448;
 }
 
 interface ServerGroup {

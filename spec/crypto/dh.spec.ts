@@ -70,6 +70,14 @@ describe('crypto/dh (RFC 7919 FFDHE)', function () {
     });
   }
 
+  it('private exponents meet RFC 7919 Appendix A (>= 225/275/325 bits) and twice the groups\' strength (§5.2)', () => {
+    const rows: Array<[typeof FFDHE2048, number, number]> = [[FFDHE2048, 225, 103], [FFDHE3072, 275, 125], [FFDHE4096, 325, 150]];
+    for (const [g, appendixA, strength] of rows) {
+      expect(g.exponentBits, g.name).to.be.at.least(appendixA);
+      expect(g.exponentBits, g.name).to.be.at.least(2 * strength);
+    }
+  });
+
   it('ffdheGroupByPrime returns undefined for another prime', () => {
     expect(ffdheGroupByPrime(FFDHE2048.p - 2n)).to.equal(undefined);
   });
