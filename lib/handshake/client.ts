@@ -23,7 +23,7 @@ import {
 import { HandshakeType } from './handshake-type.js';
 import { computeMasterSecret, deriveConnectionKeys, verifyData } from './key-schedule.js';
 import { encodeCertificateMessage, parseCertificateMessage } from './messages/certificate.js';
-import { parseCertificateRequest, type CertificateRequest } from './messages/certificate-request.js';
+import { ClientCertificateType, parseCertificateRequest, type CertificateRequest } from './messages/certificate-request.js';
 import { encodeClientHello } from './messages/client-hello.js';
 import { readDigitallySigned, writeDigitallySigned } from './messages/digitally-signed.js';
 import { parseFinished } from './messages/finished.js';
@@ -181,7 +181,11 @@ export async function clientHandshake(engine: Engine, cfg: ClientConfig): Promis
   // --- client Certificate (§7.4.6) ---
   let clientCert: { cert: CertifiedKey; scheme: number } | undefined;
   if (certRequest) {
-    clientCert = pickCertificate(cfg.certificates, 'ECDSA', certRequest.signatureSchemes) ?? pickCertificate(cfg.certificates, 'RSA', certRequest.signatureSchemes);
+    // §7.4.6: the certificate must be of a type the server listed in certificate_types.
+    const types = certRequest.certificateTypes;
+    clientCert =
+      (types.includes(ClientCertificateType.ecdsa_sign) ? pickCertificate(cfg.certificates, 'ECDSA', certRequest.signatureSchemes) : undefined) ??
+      (types.includes(ClientCertificateType.rsa_sign) ? pickCertificate(cfg.certificates, 'RSA', certRequest.signatureSchemes) : undefined);
     engine.sendHandshake(HandshakeType.certificate, encodeCertificateMessage(clientCert ? clientCert.cert.chain : []));
   }
 

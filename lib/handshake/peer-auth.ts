@@ -48,5 +48,6 @@ export function authenticatePeer(chain: Certificate[], opts: PeerAuthOptions): P
 export function authFailure(res: PeerAuthResult, who: 'server' | 'client'): TLSError {
   const e = res.authorizationError!;
   const alert: AlertName = e.alert ?? 'bad_certificate';
-  return new TLSError(alert, `${who} certificate rejected: ${e.message}`);
+  // The verification error (with node's code: CERT_HAS_EXPIRED, ERR_TLS_CERT_ALTNAME_INVALID…) is the cause.
+  return new TLSError(alert, `${who} certificate rejected: ${e.message}`, 'local', { cause: e });
 }

@@ -147,7 +147,11 @@ function sniSelector(cb: NonNullable<ServerOptions['SNICallback']>): (name: stri
       : new Promise((resolve, reject) =>
           cb(name, (err, ctx) => {
             if (err) return reject(err);
-            resolve(ctx?.cert ? loadCertifiedKeys(ctx.cert, ctx.key) : undefined);
+            if (ctx === undefined || ctx === null) return resolve(undefined);
+            // node code passes a tls.SecureContext here; qtls can't read one, and silently serving the
+            // default certificate instead would be worse than a clear error.
+            if (!ctx.cert) return reject(new TypeError('SNICallback must call back with { cert, key } (a node:tls SecureContext cannot be used by qtls)'));
+            resolve(loadCertifiedKeys(ctx.cert, ctx.key));
           }),
         );
 }
