@@ -201,6 +201,7 @@ export async function serverHandshake(engine: Engine, cfg: ServerConfig): Promis
   const state: SessionState = {
     suiteId: suite.id, extendedMasterSecret: offer.ems, masterSecret: master, created: nowSeconds(), lifetime: cfg.sessionLifetime,
     peerCertificates: peerCertificates.map((c) => c.der), servername: offer.servername ?? '', alpn: alpn ?? '',
+    pskIdentity: typeof info.pskIdentity === 'string' ? info.pskIdentity : '',
     sessionId: new Uint8Array(0), ticket: new Uint8Array(0),
   };
   // Sessions are only cached once the client proved it holds the keys (its Finished verified).
@@ -247,7 +248,21 @@ async function findResumableSession(cfg: ServerConfig, offer: ClientOffer): Prom
   // with shared ticketKeys by a server that asked for no certificate, or a store shared through
   // newSession/resumeSession, would otherwise skip client authentication.) Full handshake instead.
   if (cfg.requestCert && cfg.rejectUnauthorized && !sessionClientAuthorized(cfg, state)) return undefined;
+  // A PSK session resumes only while its identity still resolves (a revoked PSK, or a QKD key_ID the
+  // KME has already handed out, means a full handshake).
+  if (cfg.suites.find((s) => s.id === state.suiteId)?.auth === 'PSK' && !(await pskStillValid(cfg, state.pskIdentity))) return undefined;
   return { state, renewTicket };
+}
+
+async function pskStillValid(cfg: ServerConfig, identity: string): Promise<boolean> {
+  const cb = cfg.options.pskCallback as ((socket: unknown, identity: string) => unknown) | undefined;
+  if (typeof cb !== 'function' || identity === '') return false;
+  try {
+    const psk = (await cb(cfg.socket, identity)) as Uint8Array | null | undefined;
+    return !!psk && psk.length > 0;
+  } catch {
+    return false;
+  }
 }
 
 function sessionClientAuthorized(cfg: ServerConfig, state: SessionState): boolean {
@@ -300,7 +315,7 @@ async function abbreviatedHandshake(engine: Engine, cfg: ServerConfig, offer: Cl
     suite, version: 'TLSv1.2', sessionId: ch.sessionId, masterSecret: master, extendedMasterSecret: true, clientRandom: ch.random,
     serverRandom, alpnProtocol: alpn ?? false, servername: offer.servername, peerCertificates,
     verifiedChain: auth.verifiedChain, authorized: auth.authorized, authorizationError: auth.authorizationError,
-    kxInfo: { resumed: true }, peerSignatureScheme: undefined, resumed: true,
+    kxInfo: { resumed: true, ...(state.pskIdentity ? { pskIdentity: state.pskIdentity } : {}) }, peerSignatureScheme: undefined, resumed: true,
   };
 }
 

@@ -17,17 +17,19 @@ export interface SessionState {
   peerCertificates: Uint8Array[];
   servername: string;
   alpn: string;
+  /** PSK suites: the identity the session was made with (re-checked on resumption; never the key). */
+  pskIdentity: string;
   // Client only:
   sessionId: Uint8Array;
   ticket: Uint8Array;
 }
 
-const FORMAT = 1;
+const FORMAT = 2;
 
 export function encodeSessionState(s: SessionState): Uint8Array {
   const w = new Writer().u8(FORMAT).u16(s.suiteId).u8(s.extendedMasterSecret ? 1 : 0).u32(s.created).u32(s.lifetime);
   w.vec8(s.masterSecret).vec8(s.sessionId).vec16(s.ticket);
-  w.vec8(Buffer.from(s.servername, 'utf8')).vec8(Buffer.from(s.alpn, 'latin1'));
+  w.vec8(Buffer.from(s.servername, 'utf8')).vec8(Buffer.from(s.alpn, 'latin1')).vec16(Buffer.from(s.pskIdentity, 'utf8'));
   w.block(3, (b) => s.peerCertificates.forEach((c) => b.vec24(c)));
   return w.finish();
 }
@@ -44,11 +46,12 @@ export function decodeSessionState(b: Uint8Array): SessionState {
   const ticket = r.vec16('ticket').slice();
   const servername = Buffer.from(r.vec8()).toString('utf8');
   const alpn = Buffer.from(r.vec8()).toString('latin1');
+  const pskIdentity = Buffer.from(r.vec16()).toString('utf8');
   const certs = r.sub(3, 'certificates');
   const peerCertificates: Uint8Array[] = [];
   while (!certs.atEnd()) peerCertificates.push(certs.vec24('certificate', 1).slice());
   r.end();
-  return { suiteId, extendedMasterSecret: ems, masterSecret, created, lifetime, peerCertificates, servername, alpn, sessionId, ticket };
+  return { suiteId, extendedMasterSecret: ems, masterSecret, created, lifetime, peerCertificates, servername, alpn, pskIdentity, sessionId, ticket };
 }
 
 export const nowSeconds = () => Math.floor(Date.now() / 1000);

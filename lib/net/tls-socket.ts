@@ -22,6 +22,7 @@ function clientSessionState(r: HandshakeResult): SessionState {
     suiteId: r.suite.id, extendedMasterSecret: r.extendedMasterSecret, masterSecret: r.masterSecret, created: nowSeconds(),
     lifetime: hint > 0 ? Math.min(hint, MAX_CLIENT_SESSION_LIFETIME) : 300,
     peerCertificates: r.peerCertificates.map((c) => c.der), servername: r.servername ?? '', alpn: r.alpnProtocol || '',
+    pskIdentity: typeof r.kxInfo.pskIdentity === 'string' ? r.kxInfo.pskIdentity : '',
     sessionId: r.sessionId, ticket: r.ticket?.ticket ?? new Uint8Array(0),
   };
 }
