@@ -128,7 +128,8 @@ export function serverConfigTemplate(options: ServerOptions): Omit<ServerConfig,
     signatureSchemes: parseSignatureSchemes(options.sigalgs),
     alpnProtocols: parseAlpnOption(options.ALPNProtocols),
     certificates,
-    honorCipherOrder: options.honorCipherOrder === true,
+    // node:tls's default is true (the server's preference wins).
+    honorCipherOrder: options.honorCipherOrder !== false,
     requireExtendedMasterSecret: options.requireExtendedMasterSecret === true,
     requestCert: options.requestCert === true,
     // node: rejectUnauthorized on a server only matters with requestCert; default true.

@@ -34,3 +34,18 @@ describe('GREASE and unknown values in the ClientHello (RFC 8701)', () => {
     }
   });
 });
+
+describe('server suite preference (node:tls default honorCipherOrder: true)', () => {
+  it("picks the server's most preferred suite by default, the client's with honorCipherOrder: false", async () => {
+    for (const [honor, expected] of [[undefined, SUITE.ECDHE_ECDSA_AES128_GCM], [false, SUITE.ECDHE_ECDSA_CHACHA20]] as const) {
+      const srv = await startQtlsServer({ options: honor === undefined ? {} : { honorCipherOrder: honor } });
+      try {
+        const c = await HostileClient.connect(srv.port);
+        await c.handshake({ suites: [SUITE.ECDHE_ECDSA_CHACHA20, SUITE.ECDHE_ECDSA_AES128_GCM] });
+        expect(c.suite.id, `honorCipherOrder ${String(honor)}`).to.equal(expected);
+      } finally {
+        await srv.close();
+      }
+    }
+  });
+});
