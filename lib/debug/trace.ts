@@ -70,7 +70,7 @@ export function formatTraceEvent(e: TraceEvent): string {
       return `${arrow} ${pretty(e.name)} (${e.length} bytes)${enc} ${describeHandshake(e.type ?? -1, body)}`;
     }
     case 'alert':
-      return `${arrow} Alert ${e.level === 2 ? 'fatal' : 'warning'} ${alertName(e.type ?? -1)}`;
+      return `${arrow} Alert ${e.level === 2 ? 'fatal' : 'warning'} ${alertName(e.type ?? -1)}${enc}`;
     case 'change_cipher_spec':
       return `${arrow} ChangeCipherSpec`;
     case 'application_data':

@@ -149,7 +149,7 @@ export class Engine {
     if (fragment.length !== 2) throw new TLSError('decode_error', `alert record of ${fragment.length} bytes`);
     const level = fragment[0]!;
     const desc = fragment[1]!;
-    this.hooks.trace?.({ direction: 'in', kind: 'alert', type: desc, level, name: alertName(desc), length: 2 });
+    this.hooks.trace?.({ direction: 'in', kind: 'alert', type: desc, level, name: alertName(desc), length: 2, encrypted: this.records.readEncrypted });
     if (level !== AlertLevel.warning && level !== AlertLevel.fatal) throw new TLSError('illegal_parameter', `alert level ${level}`);
     if (desc === AlertDescription.close_notify) {
       this.peerClosed = true;
@@ -261,7 +261,7 @@ export class Engine {
   }
 
   sendAlert(level: number, description: number): void {
-    this.hooks.trace?.({ direction: 'out', kind: 'alert', type: description, level, name: alertName(description), length: 2 });
+    this.hooks.trace?.({ direction: 'out', kind: 'alert', type: description, level, name: alertName(description), length: 2, encrypted: this.records.writeEncrypted });
     try {
       this.out(ContentType.alert, new Uint8Array([level, description]));
     } catch {
