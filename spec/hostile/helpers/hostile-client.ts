@@ -9,7 +9,9 @@ import { EMPTY_RENEGOTIATION_INFO, ExtensionType, encodeServerName, encodeU16Lis
 import { HandshakeType } from '../../../lib/handshake/handshake-type.js';
 import { computeMasterSecret, deriveConnectionKeys, verifyData, type ConnectionKeys } from '../../../lib/handshake/key-schedule.js';
 import { encodeClientHello } from '../../../lib/handshake/messages/client-hello.js';
-import { parseCertificateMessage } from '../../../lib/handshake/messages/certificate.js';
+import { encodeCertificateMessage, parseCertificateMessage } from '../../../lib/handshake/messages/certificate.js';
+import type { PrivateKey } from '../../../lib/crypto/keys.js';
+import { schemeToAlgorithm, signData } from '../../../lib/crypto/signature.js';
 import { parseFinished } from '../../../lib/handshake/messages/finished.js';
 import { parseServerHello, type ServerHello } from '../../../lib/handshake/messages/server-hello.js';
 import { frameHandshake } from '../../../lib/handshake/reassembler.js';
@@ -182,6 +184,18 @@ export class HostileClient {
 
   sendChangeCipherSpec(): void {
     this.conn.sendChangeCipherSpec(this.keys.client);
+  }
+
+  /** Our Certificate (RFC 5246 §7.4.6), in answer to a CertificateRequest. */
+  sendCertificate(chain: Uint8Array[]): void {
+    this.conn.sendHandshake(HandshakeType.certificate, encodeCertificateMessage(chain));
+  }
+
+  /** CertificateVerify (§7.4.8) over the transcript so far, signed with `key` under `scheme`. */
+  sendCertificateVerify(o: { key: PrivateKey; scheme: number; tamper?: (sig: Uint8Array) => Uint8Array }): void {
+    let sig = signData(schemeToAlgorithm(o.scheme)!, o.key, this.conn.transcript.bytes());
+    if (o.tamper) sig = o.tamper(sig.slice());
+    this.conn.sendHandshake(HandshakeType.certificate_verify, new Writer().u16(o.scheme).vec16(sig).finish());
   }
 
   /** Our Finished; `tamper` edits verify_data (the transcript still records what was sent). */
