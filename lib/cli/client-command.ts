@@ -8,12 +8,13 @@ import { connect } from '../net/connect.js';
 import type { ClientOptions } from '../net/options.js';
 import type { TLSSocket } from '../net/tls-socket.js';
 import { QKD_FLAGS, QKD_USAGE, qkdTlsOptions } from './qkd-flags.js';
+import { TRACE_FLAGS, TRACE_USAGE, traceOption, traceSecrets } from './trace-flags.js';
 import { describeError, list, parseHostPort, readFileOption, UsageError, type IO } from './args.js';
 
 export const CLIENT_USAGE = `usage: qtls client HOST:PORT [--servername NAME] [--ca FILE] [--insecure]
                    [--ciphers LIST] [--groups LIST] [--alpn LIST] [--cert FILE --key FILE]
                    [--psk HEX [--psk-identity ID]] [--reconnect] [--sess-out FILE] [--sess-in FILE]
-                   [${QKD_USAGE}]`;
+                   [${QKD_USAGE}] ${TRACE_USAGE}`;
 
 /** s_client's default PSK identity. */
 const DEFAULT_PSK_IDENTITY = 'Client_identity';
@@ -59,6 +60,7 @@ export async function runClientCommand(argv: string[], io: IO): Promise<number> 
       'sess-out': { type: 'string' },
       'sess-in': { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
+      ...TRACE_FLAGS,
       ...QKD_FLAGS,
     },
     strict: true,
@@ -96,6 +98,7 @@ export async function runClientCommand(argv: string[], io: IO): Promise<number> 
     key: readFileOption(values.key, 'key'),
     ...qkd,
     ...psk,
+    ...traceOption(values, io.stderr),
   };
 
   if (values.reconnect) {
@@ -118,6 +121,7 @@ export async function runClientCommand(argv: string[], io: IO): Promise<number> 
       resolve(code);
     };
     const socket = connect({ ...options, session });
+    traceSecrets(values, socket, io.stderr);
     socket.on('session', saveSession);
     socket.on('secureConnect', () => {
       io.stderr.write(summary(socket, host, port));

@@ -5,13 +5,14 @@ import type { TLSSocket } from '../net/tls-socket.js';
 import type { ServerOptions } from '../net/options.js';
 import { parsePskHex } from './client-command.js';
 import { QKD_FLAGS, QKD_USAGE, qkdTlsOptions } from './qkd-flags.js';
+import { TRACE_FLAGS, TRACE_USAGE, traceOption, traceSecrets } from './trace-flags.js';
 import { describeError, list, parsePort, readFileOption, UsageError, type IO } from './args.js';
 
 export const SERVER_USAGE = `usage: qtls server --port P [--host 127.0.0.1] --cert FILE --key FILE
                    [--ciphers LIST] [--groups LIST] [--alpn LIST] [--www] [--ca FILE --verify-client]
                    [--dhparam FILE] [--psk HEX [--psk-identity ID] [--psk-hint HINT]] [--no-tickets]
                    (with --psk only, --cert/--key may be left out: the server then offers PSK suites only)
-                   [${QKD_USAGE}]`;
+                   [${QKD_USAGE}] ${TRACE_USAGE}`;
 
 /** Largest HTTP request head we buffer in --www mode before giving up on the client. */
 const MAX_REQUEST_HEAD = 16 * 1024;
@@ -36,6 +37,7 @@ export async function runServerCommand(argv: string[], io: IO): Promise<number> 
       'psk-hint': { type: 'string' },
       'no-tickets': { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
+      ...TRACE_FLAGS,
       ...QKD_FLAGS,
     },
     strict: true,
@@ -74,7 +76,9 @@ export async function runServerCommand(argv: string[], io: IO): Promise<number> 
     sessionTickets: !values['no-tickets'],
     ...qkd,
     ...psk,
+    ...traceOption(values, io.stderr),
   });
+  traceSecrets(values, server, io.stderr);
   server.on('tlsClientError', (err: Error, socket: TLSSocket) => {
     io.stderr.write(`handshake failed from ${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}: ${describeError(err)}\n`);
   });

@@ -41,11 +41,12 @@ export function describeHandshake(type: number, body: Uint8Array): string {
         return certs.map((d, i) => `#${i} ${safeSubject(d)}`).join(' | ');
       }
       case HandshakeType.server_key_exchange:
-        return `${body.length} bytes${body[0] === 3 && body.length > 3 ? ` (named curve ${ecdhGroupName((body[1]! << 8) | body[2]!)})` : ''}`;
+        // ECDHE params start with curve_type named_curve (3); other exchanges are described by size only.
+        return body[0] === 3 && body.length > 3 ? `named curve ${ecdhGroupName((body[1]! << 8) | body[2]!)}` : '';
       case HandshakeType.certificate_verify:
         return body.length >= 2 ? `signed with ${schemeName((body[0]! << 8) | body[1]!)}` : 'malformed';
       default:
-        return `${body.length} bytes`;
+        return '';
     }
   } catch (e) {
     return `malformed: ${(e as Error).message}`;
@@ -67,7 +68,8 @@ export function formatTraceEvent(e: TraceEvent): string {
   switch (e.kind) {
     case 'handshake': {
       const body = e.raw ? e.raw.subarray(4) : new Uint8Array(0);
-      return `${arrow} ${pretty(e.name)} (${e.length} bytes)${enc} ${describeHandshake(e.type ?? -1, body)}`;
+      const details = describeHandshake(e.type ?? -1, body);
+      return `${arrow} ${pretty(e.name)} (${e.length} bytes)${enc}${details ? ` ${details}` : ''}`;
     }
     case 'alert':
       return `${arrow} Alert ${e.level === 2 ? 'fatal' : 'warning'} ${alertName(e.type ?? -1)}${enc}`;

@@ -91,3 +91,27 @@ describe('qtls server / qtls client (CLI)', function () {
     expect(u.stderr).to.match(/unknown command/);
   });
 });
+
+describe('qtls client --trace / --secrets', function () {
+  this.timeout(60_000);
+  const cleanup = useCleanup('each');
+
+  it('--trace prints the handshake on stderr without secrets; --secrets adds the key-log line', async () => {
+    const srv = await startCliServer([...ECDSA], cleanup);
+    const base = [`127.0.0.1:${srv.port}`, '--servername', 'localhost', '--ca', fx('ca.pem')];
+    const t = await runCliClient([...base, '--trace'], { input: 'x\n', expect: 'x' });
+    expect(t.exitCode, t.diagnostics).to.equal(0);
+    const order = ['-> ClientHello', '<- ServerHello', '<- Certificate', '<- ServerKeyExchange', '<- ServerHelloDone', '-> ClientKeyExchange', '-> ChangeCipherSpec', '-> Finished'];
+    let at = -1;
+    for (const m of order) {
+      const i = t.stderr.indexOf(`trace ${m}`);
+      expect(i, `${m} after the previous message\n${t.stderr}`).to.be.greaterThan(at);
+      at = i;
+    }
+    expect(t.stderr).to.match(/trace <- ServerKeyExchange \(\d+ bytes\) named curve x25519/);
+    expect(t.stderr).to.not.match(/CLIENT_RANDOM/);
+    const s = await runCliClient([...base, '--trace', '--secrets'], { input: 'y\n', expect: 'y' });
+    expect(s.exitCode, s.diagnostics).to.equal(0);
+    expect(s.stderr).to.match(/^trace secret CLIENT_RANDOM [0-9a-f]{64} [0-9a-f]{96}$/m);
+  });
+});
