@@ -6,7 +6,7 @@
 import { expect } from 'chai';
 import { p256 } from '@noble/curves/nist.js';
 import { EcdhGroup } from '../../lib/crypto/ecdh.js';
-import { ExtensionType } from '../../lib/handshake/extensions.js';
+import { ExtensionType, encodeAlpn } from '../../lib/handshake/extensions.js';
 import { HandshakeType } from '../../lib/handshake/handshake-type.js';
 import { encodeCertificateMessage } from '../../lib/handshake/messages/certificate.js';
 import { frameHandshake } from '../../lib/handshake/reassembler.js';
@@ -130,6 +130,19 @@ describe('hostile/client-handshake: a hostile server against the qtls client', f
         (s) => flightWith(s, { hello: { extensions: (d: ExtensionList) => [...d.filter(([t]) => t !== ET.ec_point_formats), [ET.ec_point_formats, new Uint8Array([1, 2])]] } }),
         { alert: 'illegal_parameter', message: /server does not accept uncompressed points/ },
       ));
+  });
+
+  describe('ALPN (RFC 7301 §3.1)', () => {
+    const alpn = (protocols: string[]) => (d: ExtensionList): ExtensionList => [...d, [ET.application_layer_protocol_negotiation, encodeAlpn(protocols)]];
+
+    it('a protocol the client did not offer → illegal_parameter', () =>
+      clientCase(hs, (s) => flightWith(s, { hello: { extensions: alpn(['h3']) } }), { alert: 'illegal_parameter', message: /server selected ALPN protocol \["h3"\], which we did not offer/ }, { client: { ALPNProtocols: ['h2', 'http/1.1'] } }));
+
+    it('two protocols selected → illegal_parameter', () =>
+      clientCase(hs, (s) => flightWith(s, { hello: { extensions: alpn(['h2', 'http/1.1']) } }), { alert: 'illegal_parameter', message: /server selected ALPN protocol/ }, { client: { ALPNProtocols: ['h2', 'http/1.1'] } }));
+
+    it('ALPN in the ServerHello when the client offered none → unsupported_extension', () =>
+      clientCase(hs, (s) => flightWith(s, { hello: { extensions: alpn(['h2']) } }), { alert: 'unsupported_extension', message: /server sent extension 16, which we did not offer/ }));
   });
 
   describe('messages in the wrong order', () => {

@@ -326,6 +326,24 @@ describe('hostile/server-handshake: handshake-message attacks on the qtls server
       }));
   });
 
+  describe('ALPN (RFC 7301 §3.2)', () => {
+    let alpnSrv: QtlsServer;
+    before(async () => (alpnSrv = await startQtlsServer({ options: { ALPNProtocols: ['h2'] } })));
+    after(() => alpnSrv.close());
+
+    it('no protocol in common → no_application_protocol', () =>
+      serverCase(alpnSrv, (c) => c.sendClientHello({ extensions: withExt(ET.application_layer_protocol_negotiation, encodeAlpn(['http/1.1', 'spdy/3'])) }), {
+        alert: 'no_application_protocol',
+        message: /no ALPN protocol in common \(client offered http\/1\.1, spdy\/3\)/,
+      }));
+
+    it('an empty protocol_name_list → decode_error', () =>
+      serverCase(alpnSrv, (c) => c.sendClientHello({ extensions: withExt(ET.application_layer_protocol_negotiation, new Uint8Array([0, 0])) }), {
+        alert: 'decode_error',
+        message: /protocol_name_list length 0/,
+      }));
+  });
+
   describe('handshake messages in the wrong order', () => {
     for (const [name, type, body] of [
       ['Finished', HT.finished, new Uint8Array(12)],
