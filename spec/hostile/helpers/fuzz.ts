@@ -395,7 +395,13 @@ export function seedClientHello(rng: Rng): Uint8Array {
     sessionId: rng.int(2) ? rng.bytes(32) : new Uint8Array(0),
     suites: rng.pick([[SUITE.ECDHE_ECDSA_AES128_GCM], [SUITE.ECDHE_ECDSA_CHACHA20, SUITE.ECDHE_ECDSA_AES128_GCM, 0x00ff]]),
     groups,
-    extensions: (d) => (rng.int(2) ? [...d, [16, new Uint8Array([0, 3, 2, 0x68, 0x32])]] : d),
+    extensions: (d) => {
+      const out = [...d];
+      if (rng.int(2)) out.push([16, new Uint8Array([0, 3, 2, 0x68, 0x32])]);
+      // session_ticket (the server issues and accepts tickets by default): empty, or a forged ticket.
+      if (rng.int(2)) out.push([35, rng.int(2) ? new Uint8Array(0) : rng.bytes(rng.pick([16, 44, 120, 300]))]);
+      return out;
+    },
   });
 }
 
