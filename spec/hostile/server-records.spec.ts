@@ -244,6 +244,32 @@ describe('hostile/server-records: record-layer attacks on the qtls server', func
       }
     });
 
+    it('a fatal alert with an unknown description (255) → the connection ends; qtls answers illegal_parameter', () =>
+      serverCase(
+        srv,
+        (c) => {
+          c.sendClientHello();
+          c.conn.sendAlert(2, 255);
+        },
+        { alert: 'illegal_parameter', message: /peer sent unknown alert 255/ },
+      ));
+
+    it('a warning alert other than no_renegotiation during the handshake → error (origin remote), no alert back', async () => {
+      const errP = srv.nextError();
+      const c = await HostileClient.connect(srv.port);
+      try {
+        c.sendClientHello();
+        await c.readServerFlight();
+        c.conn.sendAlert(1, AlertDescription.user_canceled);
+        const err = await errP;
+        expect(err.message).to.match(/peer sent alert user_canceled/);
+        await c.conn.waitClosed();
+        expect(c.conn.log.filter((r) => r.type === CT.alert)).to.have.length(0);
+      } finally {
+        c.conn.destroy();
+      }
+    });
+
     it('a flood of warning no_renegotiation alerts during the handshake → unexpected_message', () =>
       serverCase(
         srv,
