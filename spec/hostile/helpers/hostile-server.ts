@@ -168,6 +168,13 @@ export class ServerScript {
     return new Writer().bytes(params).u16(scheme).vec16(sig).finish();
   }
 
+  /** A ServerKeyExchange body for any params (DHE, ...): params || signature over randoms + params. */
+  signedParams(params: Uint8Array, o: Pick<ServerKeyExchangeOptions, 'scheme' | 'signWith'> = {}): Uint8Array {
+    const scheme = o.scheme ?? (this.key.type === 'rsa' ? 0x0804 : this.key.type === 'ed25519' ? 0x0807 : 0x0403);
+    const sig = signData(schemeToAlgorithm(scheme)!, o.signWith ?? this.key, concat(this.ch.random, this.serverRandom, params));
+    return new Writer().bytes(params).u16(scheme).vec16(sig).finish();
+  }
+
   sendServerKeyExchange(o: ServerKeyExchangeOptions = {}): void {
     this.conn.sendHandshake(HandshakeType.server_key_exchange, this.serverKeyExchangeBody(o));
   }
