@@ -42,6 +42,13 @@ type Incoming = { kind: 'handshake'; msg: HandshakeMessage } | { kind: 'ccs' };
 const MAX_WARNING_ALERTS = 8;
 
 /**
+ * Post-handshake handshake messages (renegotiation requests, each refused with a warning alert) in a
+ * row without application data in between. Every refusal is an alert we must queue, ~8x the size of
+ * a 4-byte HelloRequest, whether or not the peer reads: a flood must end the connection.
+ */
+const MAX_POST_HANDSHAKE_MESSAGES = 8;
+
+/**
  * Input we hold unprocessed during the handshake (records behind a ChangeCipherSpec or a Finished,
  * handshake messages not yet asked for) while the handshake code awaits something of its own (an
  * SNICallback, a session store, a key manager). An honest peer is at most one flight ahead; a hostile
@@ -60,6 +67,7 @@ export class Engine {
   /** After a ChangeCipherSpec, record processing stops until the handshake installs the new read keys. */
   private pausedForCcs = false;
   private warningRun = 0;
+  private postHandshakeRun = 0;
   private writeClosed = false;
   /** Set by complete() when the handshake is done: application data may flow. */
   handshakeComplete = false;
@@ -137,6 +145,7 @@ export class Engine {
         if (!this.handshakeComplete || !this.records.readEncrypted)
           throw new TLSError('unexpected_message', 'application data before the handshake completed');
         this.warningRun = 0;
+        if (rec.fragment.length > 0) this.postHandshakeRun = 0;
         t?.({ direction: 'in', kind: 'application_data', name: 'ApplicationData', length: rec.fragment.length });
         if (rec.fragment.length > 0) this.hooks.onApplicationData(rec.fragment);
         return;
@@ -177,6 +186,8 @@ export class Engine {
 
   private postHandshake(msg: HandshakeMessage): void {
     if (!this.hooks.onPostHandshake) throw new TLSError('unexpected_message', `unexpected ${handshakeTypeName(msg.type)} after the handshake`);
+    if (++this.postHandshakeRun > MAX_POST_HANDSHAKE_MESSAGES)
+      throw new TLSError('unexpected_message', `too many renegotiation requests (${MAX_POST_HANDSHAKE_MESSAGES} without application data in between)`);
     this.hooks.onPostHandshake(msg);
   }
 
