@@ -238,4 +238,54 @@ describe('hostile/resources: input buffered while the handshake is busy is bound
       await new Promise<void>((r) => server.close(() => r()));
     }
   });
+
+  // Each refused renegotiation costs us a warning alert (31 bytes for a 4-byte HelloRequest) that is
+  // queued whether or not the peer reads: a flood must end the connection, not fill our write buffer.
+  it('HelloRequest flood after the handshake (8 MB, 2M requests) → unexpected_message after a few refusals', async () => {
+    const hs = await HostileServer.listen();
+    try {
+      await clientCase(
+        hs,
+        async (s) => {
+          await s.handshake();
+          const record = new Uint8Array(16384); // 4096 HelloRequests
+          for (let i = 0; i < 500; i++) s.conn.sendRecord(CT.handshake, record);
+        },
+        { alert: 'unexpected_message', message: /too many renegotiation requests/, encrypted: true },
+      ).then(({ script }) => {
+        const alerts = script.conn.rawRecordHeaders().filter((h) => h.type === CT.alert).length;
+        expect(alerts, 'alerts the client sent').to.be.below(20);
+      });
+    } finally {
+      await hs.close();
+    }
+  });
+
+  it('renegotiation ClientHello flood after the handshake → unexpected_message', () =>
+    serverCase(
+      srv,
+      async (c) => {
+        await c.handshake();
+        const hello = frameHandshake(HandshakeType.client_hello, clientHelloBody());
+        const batch = new Uint8Array(hello.length * 50);
+        for (let i = 0; i < 50; i++) batch.set(hello, i * hello.length);
+        c.conn.sendRecord(CT.handshake, batch);
+      },
+      { alert: 'unexpected_message', message: /too many renegotiation requests/, encrypted: true },
+    ));
+
+  it('renegotiation requests spaced by application data are each refused, the connection lives on', async () => {
+    const c = await HostileClient.connect(srv.port);
+    try {
+      await c.handshake();
+      for (let i = 0; i < 20; i++) {
+        c.conn.sendHandshake(HandshakeType.client_hello, clientHelloBody(), { transcript: false });
+        expectWireAlert(await c.conn.expectAlert(), { alert: 'no_renegotiation', level: 'warning', message: /./ });
+        c.sendApplicationData(`ping ${i}`);
+        expect(Buffer.from(await c.conn.readApplicationData(`ping ${i}`.length)).toString()).to.equal(`ping ${i}`);
+      }
+    } finally {
+      c.conn.destroy();
+    }
+  });
 });
