@@ -1,6 +1,7 @@
-// Resource bounds: a hostile peer must not make a qtls endpoint hold unbounded memory. The dangerous
-// moment is while the handshake awaits something slow of its own (an SNICallback, a session store, a
-// key manager over the network): whatever the peer sends meanwhile is buffered, not processed.
+// Resource bounds: a hostile peer must not make a qtls endpoint hold unbounded memory or burn unbounded
+// CPU. Covered: input buffered while the handshake awaits something slow of its own (an SNICallback, a
+// session store, a key manager), handshake messages in 1-byte records, RSA keys with huge public
+// exponents in certificate chains, renegotiation floods, and state left behind by hostile connections.
 import { expect } from 'chai';
 import type { AddressInfo } from 'node:net';
 import v8 from 'node:v8';
@@ -21,7 +22,7 @@ import { rawRecord } from './helpers/raw-conn.js';
 const CT = ContentType;
 const MiB = 1 << 20;
 
-describe('hostile/resources: input buffered while the handshake is busy is bounded', function () {
+describe('hostile/resources: memory and CPU stay bounded whatever the peer sends', function () {
   useProcessGuard();
   let srv: QtlsServer;
   /** The server's SNICallback parks here until the test releases it: the handshake is "busy". */
