@@ -12,6 +12,7 @@ import { parseDhParams, type DhParams } from './dh-params.js';
 import type { KeyExchange, KeyExchangeProvider, KxContext } from './key-exchange.js';
 
 export const DEFAULT_MIN_DH_SIZE = 2048;
+export const MAX_DH_SIZE = 10_000;
 
 const isFfdhe = (g: number) => g >= 256 && g <= 511;
 
@@ -76,6 +77,8 @@ export function checkServerGroup(p: bigint, g: bigint, options: Readonly<Record<
   const min = typeof options.minDHSize === 'number' ? options.minDHSize : DEFAULT_MIN_DH_SIZE;
   if (p % 2n === 0n) throw new TLSError('illegal_parameter', 'DH prime is even');
   if (bitLength(p) < min) throw new TLSError('insufficient_security', `DH group of ${bitLength(p)} bits is below the minimum of ${min}`);
+  // A huge prime is a CPU attack on the client (a 65536-bit modexp takes seconds); OpenSSL caps at 10000.
+  if (bitLength(p) > MAX_DH_SIZE) throw new TLSError('illegal_parameter', `DH group of ${bitLength(p)} bits exceeds the maximum of ${MAX_DH_SIZE}`);
   if (g <= 1n || g >= p - 1n) throw new TLSError('illegal_parameter', 'DH generator out of range (must satisfy 1 < g < p-1)');
   return `custom-${bitLength(p)}`;
 }

@@ -13,6 +13,9 @@ import { toPeerCertificate } from '../pki/peer-certificate.js';
 import { AlertDescription, AlertLevel } from '../alert.js';
 import { encodeSessionState, nowSeconds, type SessionState } from '../handshake/session-state.js';
 
+/** How long a transport may linger, discarding input, after we sent a fatal alert. */
+const LINGER_AFTER_ALERT_MS = 1000;
+
 /** Clients keep a session at most this long whatever the server's hint says (RFC 5077 §5.6 spirit). */
 const MAX_CLIENT_SESSION_LIFETIME = 7 * 24 * 3600;
 
@@ -246,11 +249,27 @@ export class TLSSocket extends Duplex {
     if (!this.abort.signal.aborted) this.abort.abort(err ?? new Error('socket destroyed'));
     if (!this.engine.error && err) this.engine.fail(err instanceof TLSError ? err : new TLSError('internal_error', err.message, 'local', { cause: err }));
     if (!this.socket.destroyed) {
+      if (this.engine.error?.origin === 'local' && this.engine.error.alert !== 'close_notify') this.lingerAfterAlert();
       // Give a pending fatal alert a chance to leave before tearing down the transport.
-      if (this.socket.writableLength > 0 && !this.socket.writableEnded) this.socket.end(() => this.socket.destroy());
+      else if (this.socket.writableLength > 0 && !this.socket.writableEnded) this.socket.end(() => this.socket.destroy());
       else this.socket.destroy();
     }
     cb(err);
+  }
+
+  /**
+   * After we sent a fatal alert: close the write side and keep reading (and discarding) until the peer
+   * closes or a second passes. Destroying at once would make the kernel answer the peer's in-flight
+   * data with an RST, which can overtake our alert so the peer sees ECONNRESET instead of the reason.
+   */
+  private lingerAfterAlert(): void {
+    const t = this.socket;
+    if (!t.writableEnded) t.end();
+    (t as Socket).resume?.();
+    const timer = setTimeout(() => t.destroy(), LINGER_AFTER_ALERT_MS);
+    timer.unref?.();
+    t.once('close', () => clearTimeout(timer));
+    t.once('end', () => t.destroy());
   }
 
   // ---------- node:tls-shaped accessors ----------
