@@ -81,7 +81,16 @@ export class Engine {
   /** The peer sent close_notify. */
   peerClosed = false;
 
+  /** The verify_data of the latest Finished we sent / received (node: getFinished / getPeerFinished). */
+  finishedSent: Uint8Array | undefined;
+  finishedReceived: Uint8Array | undefined;
+
   constructor(private readonly hooks: EngineHooks) {}
+
+  /** Replace the trace hook (node: tlsSocket.enableTrace()). */
+  setTrace(trace: ((e: TraceEvent) => void) | undefined): void {
+    this.hooks.trace = trace;
+  }
 
   // ---------- input ----------
 
@@ -221,6 +230,7 @@ export class Engine {
     if (item.kind === 'ccs') throw new TLSError('unexpected_message', `expected ${want}, got ChangeCipherSpec`);
     if (!types.includes(item.msg.type)) throw new TLSError('unexpected_message', `expected ${want}, got ${handshakeTypeName(item.msg.type)}`);
     this.transcript.add(item.msg.raw);
+    if (item.msg.type === HandshakeType.finished) this.finishedReceived = item.msg.body.slice();
     return item.msg;
   }
 
@@ -251,6 +261,7 @@ export class Engine {
   }
 
   sendHandshake(type: number, body: Uint8Array, opts: { transcript?: boolean } = {}): Uint8Array {
+    if (type === HandshakeType.finished) this.finishedSent = body.slice();
     const raw = frameHandshake(type, body);
     if (opts.transcript !== false) this.transcript.add(raw);
     this.hooks.trace?.({ direction: 'out', kind: 'handshake', type, name: handshakeTypeName(type), length: body.length, raw, encrypted: this.records.writeEncrypted });

@@ -12,6 +12,8 @@ import type { HandshakeResult } from '../handshake/session.js';
 import { toPeerCertificate } from '../pki/peer-certificate.js';
 import { AlertDescription, AlertLevel } from '../alert.js';
 import { encodeSessionState, nowSeconds, type SessionState } from '../handshake/session-state.js';
+import { prf } from '../crypto/prf.js';
+import { traceWriter } from '../debug/trace.js';
 
 /** How long a transport may linger, discarding input, after we sent a fatal alert. */
 const LINGER_AFTER_ALERT_MS = 1000;
@@ -318,6 +320,49 @@ export class TLSSocket extends Duplex {
   getTLSTicket(): Buffer | undefined {
     const t = this.session?.ticket?.ticket;
     return t ? Buffer.from(t) : undefined;
+  }
+
+  /** The verify_data of our latest Finished (node: getFinished), e.g. for tls-unique channel binding. */
+  getFinished(): Buffer | undefined {
+    const f = this.engine.finishedSent;
+    return f && this.secure ? Buffer.from(f) : undefined;
+  }
+
+  /** The verify_data of the peer's latest Finished (node: getPeerFinished). */
+  getPeerFinished(): Buffer | undefined {
+    const f = this.engine.finishedReceived;
+    return f && this.secure ? Buffer.from(f) : undefined;
+  }
+
+  /**
+   * RFC 5705 keying material exporter (node: exportKeyingMaterial): PRF(master_secret, label,
+   * client_random ‖ server_random [‖ uint16 len ‖ context]).
+   */
+  exportKeyingMaterial(length: number, label: string, context?: Uint8Array): Buffer {
+    const s = this.session;
+    if (!s) throw new Error('exportKeyingMaterial: the handshake has not completed');
+    if (!Number.isInteger(length) || length <= 0 || length > 65535) throw new RangeError('exportKeyingMaterial: length must be 1..65535');
+    // RFC 5705 §4: labels used by TLS itself must not be exported under.
+    if (/^(client finished|server finished|master secret|extended master secret|key expansion)$/.test(label))
+      throw new TypeError(`exportKeyingMaterial: label "${label}" is reserved by TLS`);
+    let seed = Buffer.concat([s.clientRandom, s.serverRandom]);
+    if (context !== undefined) {
+      if (context.length > 65535) throw new RangeError('exportKeyingMaterial: context longer than 65535 bytes');
+      seed = Buffer.concat([seed, Buffer.from([context.length >> 8, context.length & 0xff]), context]);
+    }
+    return Buffer.from(prf(s.suite.prf, s.masterSecret, label, seed, length));
+  }
+
+  /** Print a readable trace of this connection to stderr (node: enableTrace). */
+  enableTrace(): void {
+    this.engine.setTrace(traceWriter((l) => process.stderr.write(l), `[${this.role}] `));
+  }
+
+  /** Renegotiation is refused by design (RFC 5746 support is signalled, never used). */
+  renegotiate(_options: unknown, callback?: (err: Error | null) => void): boolean {
+    const err = new Error('qtls does not renegotiate (TLS 1.2 renegotiation is refused by design)');
+    if (callback) process.nextTick(callback, err);
+    return false;
   }
 
   isSessionReused(): boolean {
