@@ -1,9 +1,14 @@
 /** Writer for the TLS presentation language (RFC 5246 §4): grows as needed, length prefixes patched in. */
 export class Writer {
-  private buf = new Uint8Array(256);
-  private len = 0;
+  protected buf: Uint8Array;
+  protected len = 0;
 
-  private ensure(n: number): void {
+  constructor(capacity = 256) {
+    this.buf = new Uint8Array(Math.max(8, capacity));
+  }
+
+  /** Make room for n more bytes (subclasses adding encodings use it). */
+  protected ensure(n: number): void {
     if (this.len + n <= this.buf.length) return;
     let size = this.buf.length * 2;
     while (size < this.len + n) size *= 2;

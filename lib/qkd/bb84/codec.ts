@@ -1,5 +1,6 @@
 // Compact binary encoding of the classical post-processing messages: a type byte, LEB128 varints, raw bytes
 // and bit strings (LSB-first within bytes). Readers throw Bb84ProtocolError on anything malformed.
+import { Writer } from '../../wire/writer.js';
 
 export const Msg = {
   SiftDetections: 1,
@@ -21,28 +22,11 @@ export class Bb84ProtocolError extends Error {
   override name = 'Bb84ProtocolError';
 }
 
-export class MessageWriter {
-  private buf: Uint8Array;
-  private len = 0;
-
+/** A message: type byte, then the wire Writer's encodings plus varints and bit strings. */
+export class MessageWriter extends Writer {
   constructor(type: Msg, capacity = 64) {
-    this.buf = new Uint8Array(Math.max(8, capacity));
-    this.buf[this.len++] = type;
-  }
-
-  private ensure(n: number): void {
-    if (this.len + n <= this.buf.length) return;
-    let size = this.buf.length * 2;
-    while (size < this.len + n) size *= 2;
-    const next = new Uint8Array(size);
-    next.set(this.buf.subarray(0, this.len));
-    this.buf = next;
-  }
-
-  u8(v: number): this {
-    this.ensure(1);
-    this.buf[this.len++] = v & 0xff;
-    return this;
+    super(capacity);
+    this.u8(type);
   }
 
   /** Unsigned LEB128, up to 2^53 − 1. */
@@ -57,13 +41,6 @@ export class MessageWriter {
     return this;
   }
 
-  bytes(b: Uint8Array): this {
-    this.ensure(b.length);
-    this.buf.set(b, this.len);
-    this.len += b.length;
-    return this;
-  }
-
   /** A bit string of `count` 0/1 values, taken from `bits[offset..offset+count)`. */
   bits(bits: ArrayLike<number>, count = bits.length, offset = 0): this {
     const nbytes = (count + 7) >>> 3;
@@ -73,10 +50,6 @@ export class MessageWriter {
     for (let i = 0; i < count; i++) if (bits[offset + i]) this.buf[base + (i >>> 3)] |= 1 << (i & 7);
     this.len += nbytes;
     return this;
-  }
-
-  finish(): Uint8Array {
-    return this.buf.slice(0, this.len);
   }
 }
 
