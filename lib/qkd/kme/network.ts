@@ -178,14 +178,26 @@ async function serveSite(
   };
 }
 
-/** Both sites in this process. */
-export async function startKmeNetwork(o: KmeNetworkOptions): Promise<RunningKmeNetwork> {
+/** What both ways of starting share: the data directory, the SAE assignment, limits and the PKI. */
+function prepare<T extends CommonOptions & { saeA?: string | string[]; saeB?: string | string[] }>(o: T) {
   const dataDir = resolve(o.dataDir);
   const opts = { ...o, dataDir };
   const saes: Record<Site, string[]> = { A: list(o.saeA, 'sae-a'), B: list(o.saeB, 'sae-b') };
   checkSaes(saes);
   const limits = resolveLimits(o.limits);
-  const pki = pkiFor(opts, saes);
+  return { dataDir, opts, saes, limits, pki: pkiFor(opts, saes) };
+}
+
+/** Site A drives the link; the filler stores what it produces at both sites. */
+function startFiller(site: KmeSite, link: QkdLink | undefined, log: ((line: string) => void) | undefined): Filler {
+  const filler = new Filler(site, link ?? new CsprngLink(), log ? { log } : {});
+  filler.start();
+  return filler;
+}
+
+/** Both sites in this process. */
+export async function startKmeNetwork(o: KmeNetworkOptions): Promise<RunningKmeNetwork> {
+  const { dataDir, opts, saes, limits, pki } = prepare(o);
   const sites: Record<Site, KmeSite> = { A: openSite(opts, 'A', saes, limits), B: openSite(opts, 'B', saes, limits) };
   const listeners: RunningListener[] = [];
   let filler: Filler | undefined;
@@ -202,8 +214,7 @@ export async function startKmeNetwork(o: KmeNetworkOptions): Promise<RunningKmeN
     const handlers = (s: Site) => () => (sites[s].closed ? undefined : sites[s]);
     sites.A.start(inProcessPeer('A', handlers('B'), o.peerDelayMs));
     sites.B.start(inProcessPeer('B', handlers('A'), o.peerDelayMs));
-    filler = new Filler(sites.A, o.link ?? new CsprngLink(), o.log ? { log: o.log } : {});
-    filler.start();
+    filler = startFiller(sites.A, o.link, o.log);
     return { dataDir, pki, A: a.info, B: b.info, sites, close };
   } catch (e) {
     await close();
@@ -213,12 +224,7 @@ export async function startKmeNetwork(o: KmeNetworkOptions): Promise<RunningKmeN
 
 /** One site in this process; its peer runs elsewhere at `peerUrl`. */
 export async function startKmeSite(o: KmeSiteOptions): Promise<RunningKmeSite> {
-  const dataDir = resolve(o.dataDir);
-  const opts = { ...o, dataDir };
-  const saes: Record<Site, string[]> = { A: list(o.saeA, 'sae-a'), B: list(o.saeB, 'sae-b') };
-  checkSaes(saes);
-  const limits = resolveLimits(o.limits);
-  const pki = pkiFor(opts, saes);
+  const { dataDir, opts, saes, limits, pki } = prepare(o);
   const site = openSite(opts, o.site, saes, limits);
   let peer: (PeerApi & { close(): void }) | undefined;
   let filler: Filler | undefined;
@@ -242,10 +248,7 @@ export async function startKmeSite(o: KmeSiteOptions): Promise<RunningKmeSite> {
       tlsConnect: o.tlsConnect ?? defaultTlsConnect,
     });
     site.start(peer);
-    if (o.site === 'A' && o.link !== null) {
-      filler = new Filler(site, o.link ?? new CsprngLink(), o.log ? { log: o.log } : {});
-      filler.start();
-    }
+    if (o.site === 'A' && o.link !== null) filler = startFiller(site, o.link, o.log);
     return { dataDir, pki, info: served.info, site, close };
   } catch (e) {
     await close();
