@@ -30,6 +30,7 @@ import { parseFinished } from './messages/finished.js';
 import { encodeServerHello } from './messages/server-hello.js';
 import { authFailure, authenticatePeer } from './peer-auth.js';
 import type { HandshakeResult } from './session.js';
+import { suiteResumable } from '../kx/qkd-options.js';
 import { encodeNewSessionTicket } from './messages/new-session-ticket.js';
 import type { SessionStore } from './session-cache.js';
 import { encodeSessionState, isExpired, nowSeconds, type SessionState } from './session-state.js';
@@ -101,7 +102,8 @@ export async function serverHandshake(engine: Engine, cfg: ServerConfig): Promis
   if (offer.servername !== undefined) exts.push([ExtensionType.server_name, new Uint8Array(0)]);
   if (alpn) exts.push([ExtensionType.application_layer_protocol_negotiation, encodeAlpn([alpn])]);
   if (offer.pointFormats && (suite.kx.startsWith('ECDHE') || suite.auth === 'ECDSA')) exts.push([ExtensionType.ec_point_formats, EC_POINT_FORMATS_UNCOMPRESSED]);
-  const issueTicket = cfg.ticketKeys !== undefined && offer.ticket !== undefined;
+  const cacheable = suiteResumable(suite.kx, cfg.options);
+  const issueTicket = cfg.ticketKeys !== undefined && offer.ticket !== undefined && cacheable;
   if (issueTicket) exts.push([ExtensionType.session_ticket, new Uint8Array(0)]);
   engine.sendHandshake(HandshakeType.server_hello, encodeServerHello({ version: TLS12, random: serverRandom, sessionId, cipherSuite: suite.id, extensions: exts }));
   engine.records.setNegotiatedVersion(TLS12);
@@ -205,7 +207,7 @@ export async function serverHandshake(engine: Engine, cfg: ServerConfig): Promis
     sessionId: new Uint8Array(0), ticket: new Uint8Array(0),
   };
   // Sessions are only cached once the client proved it holds the keys (its Finished verified).
-  if (cfg.sessionStore) await cfg.sessionStore.store(sessionId, state, encodeSessionState(state));
+  if (cfg.sessionStore && cacheable) await cfg.sessionStore.store(sessionId, state, encodeSessionState(state));
   if (issueTicket) sendTicket(engine, cfg, state);
   engine.sendChangeCipherSpec(keys.server);
   engine.sendHandshake(HandshakeType.finished, verifyData(suite, master, 'server', engine.transcript.hash()));
@@ -238,6 +240,8 @@ async function findResumableSession(cfg: ServerConfig, offer: ClientOffer): Prom
   if (!state && offer.hello.sessionId.length > 0 && cfg.sessionStore) state = await cfg.sessionStore.lookup(offer.hello.sessionId);
   if (!state || isExpired(state)) return undefined;
   if (!offer.hello.cipherSuites.includes(state.suiteId) || !cfg.suites.some((s) => s.id === state.suiteId)) return undefined;
+  // One fresh QKD key per connection unless the user allows resumption (qkd.allowResumption).
+  if (!suiteResumable(cfg.suites.find((s) => s.id === state.suiteId)!.kx, cfg.options)) return undefined;
   if (state.servername !== (offer.servername ?? '')) return undefined;
   // RFC 7627 §5.3: an EMS session must not be resumed without EMS (abort); a non-EMS session is not
   // resumed at all (we fall back to a full handshake rather than resume insecurely).

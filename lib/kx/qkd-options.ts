@@ -13,6 +13,11 @@ export interface QkdOptions {
   keySizeBits?: number;
   /** How long a KME call may take before the handshake fails (default 10 s). */
   timeoutMs?: number;
+  /**
+   * Let QKD sessions be resumed (default false: every connection is keyed by a fresh QKD key, so a
+   * server neither caches nor issues tickets for QKD and hybrid sessions).
+   */
+  allowResumption?: boolean;
   /** PSK-compatible modes: the peer's SAE ID (the master SAE whose key IDs a server accepts). */
   peerSaeId?: string;
 }
@@ -26,6 +31,12 @@ export const QkdApi = { etsi014: 1, etsi004: 2 } as const;
 export function qkdOptions(options: Readonly<Record<string, unknown>>): QkdOptions | undefined {
   const q = options.qkd as QkdOptions | undefined;
   return q && typeof q === 'object' && typeof q.saeId === 'string' && q.delivery ? q : undefined;
+}
+
+/** Whether sessions of this suite may be cached or resumed under the connection's options. */
+export function suiteResumable(kx: string, options: Readonly<Record<string, unknown>>): boolean {
+  if (kx !== 'QKD' && kx !== 'ECDHE_QKD') return true;
+  return qkdOptions(options)?.allowResumption === true;
 }
 
 export function requireQkd(options: Readonly<Record<string, unknown>>): QkdOptions {
