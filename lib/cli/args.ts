@@ -44,6 +44,10 @@ export function parseHostPort(value: string | undefined): { host: string; port: 
 /** One line describing a TLS error for humans: the alert name first. */
 export function describeError(err: unknown): string {
   const e = err as { alert?: string; origin?: string; message?: string; code?: string };
-  if (e && e.alert) return `${e.origin === 'remote' ? 'received' : 'sent'} alert ${e.alert}: ${e.message}`;
+  if (e && e.alert) {
+    // TLSError messages already start with the alert ("bad_record_mac: …", "peer sent alert …: …").
+    const detail = (e.message ?? '').replace(new RegExp(`^(peer sent alert )?${e.alert}: `), '');
+    return `${e.origin === 'remote' ? 'received' : 'sent'} alert ${e.alert}: ${detail}`;
+  }
   return `${e?.code ? e.code + ': ' : ''}${e?.message ?? String(err)}`;
 }

@@ -56,6 +56,7 @@ export class TLSSocket extends Duplex {
   private handshakeTimer: NodeJS.Timeout | undefined;
   private transportEnded = false;
   private clientSession: Buffer | undefined;
+  private remote: { address: string | undefined; port: number | undefined } | undefined;
   private forwardsTimeout = false;
 
   constructor(transport: Duplex, runner: HandshakeRunner, opts: { handshakeTimeout?: number; trace?: (e: TraceEvent) => void } = {}) {
@@ -65,6 +66,12 @@ export class TLSSocket extends Duplex {
     const sock = transport as Partial<Socket>;
     // Without TCP_NODELAY a flight can stall ~40 ms on Nagle + delayed ACK.
     sock.setNoDelay?.(true);
+    // A destroyed net.Socket forgets its peer; remember it so error reports can still name it.
+    const remember = () => {
+      if (sock.remoteAddress) this.remote = { address: sock.remoteAddress, port: sock.remotePort };
+    };
+    remember();
+    transport.once('connect', remember);
 
     // During the handshake a flight goes out in one transport write: the writes of one flight are
     // corked until the next tick. A peer that fails on an early message of a flight (an empty client
@@ -397,10 +404,10 @@ export class TLSSocket extends Duplex {
     return (this.socket as Socket).address?.() ?? {};
   }
   get remoteAddress(): string | undefined {
-    return (this.socket as Socket).remoteAddress;
+    return (this.socket as Socket).remoteAddress ?? this.remote?.address;
   }
   get remotePort(): number | undefined {
-    return (this.socket as Socket).remotePort;
+    return (this.socket as Socket).remotePort ?? this.remote?.port;
   }
   get localAddress(): string | undefined {
     return (this.socket as Socket).localAddress;
