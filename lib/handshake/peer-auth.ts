@@ -6,6 +6,7 @@ import { verifyChain } from '../pki/chain.js';
 import { checkServerIdentity } from '../pki/hostname.js';
 import { toPeerCertificate, type DetailedPeerCertificate } from '../pki/peer-certificate.js';
 import type { Certificate } from '../pki/x509.js';
+import { VerifiedChainCache } from '../pki/verified-chains.js';
 
 /** node:tls's checkServerIdentity option: called with getPeerCertificate(true)'s object. */
 export type CheckServerIdentity = (host: string, cert: DetailedPeerCertificate) => Error | undefined;
@@ -25,8 +26,19 @@ export interface PeerAuthOptions {
   now?: Date;
 }
 
-export function authenticatePeer(chain: Certificate[], opts: PeerAuthOptions): PeerAuthResult {
+/** Successful validations, shared by every connection of the process (see verified-chains.ts). */
+const verifiedChains = new VerifiedChainCache();
+
+function validate(chain: Certificate[], opts: PeerAuthOptions): ReturnType<typeof verifyChain> {
+  const cached = verifiedChains.get(chain, opts.trustAnchors, opts.purpose, opts.now);
+  if (cached) return { ok: true, path: cached };
   const v = verifyChain({ chain, trustAnchors: opts.trustAnchors, purpose: opts.purpose, now: opts.now });
+  if (v.ok) verifiedChains.set(chain, opts.trustAnchors, opts.purpose, v.path);
+  return v;
+}
+
+export function authenticatePeer(chain: Certificate[], opts: PeerAuthOptions): PeerAuthResult {
+  const v = validate(chain, opts);
   if (!v.ok) {
     const err = Object.assign(new Error(v.reason), { code: v.code, alert: v.alert as AlertName });
     return { authorized: false, authorizationError: err, verifiedChain: undefined };

@@ -8,6 +8,8 @@ import { decodeSessionState, type SessionState } from '../handshake/session-stat
 import type { ServerConfig } from '../handshake/server.js';
 import { loadCertificates, systemCertificates } from '../pki/trust-store.js';
 import type { Certificate } from '../pki/x509.js';
+import { hash } from '../crypto/hash.js';
+import { toHex } from '../wire/bytes.js';
 import type { TraceEvent } from '../handshake/engine.js';
 import type { CheckServerIdentity } from '../handshake/peer-auth.js';
 import type { ClientPskCallback, ServerPskCallback } from '../kx/psk.js';
@@ -80,9 +82,25 @@ export interface ServerOptions extends CommonOptions {
 /** node:tls's default session lifetime. */
 const DEFAULT_SESSION_TIMEOUT = 300;
 
+/** Parsed `ca` options by content, so a client connecting again doesn't re-parse its trust anchors. */
+const parsedCa = new Map<string, Certificate[]>();
+const MAX_PARSED_CA = 16;
+
+function loadCa(ca: NonNullable<CommonOptions['ca']>): Certificate[] {
+  const items = Array.isArray(ca) ? ca : [ca];
+  const key = items.map((i) => toHex(hash('sha256', typeof i === 'string' ? Buffer.from(i) : i))).join(':');
+  let certs = parsedCa.get(key);
+  if (!certs) {
+    certs = loadCertificates(ca);
+    parsedCa.set(key, certs);
+    while (parsedCa.size > MAX_PARSED_CA) parsedCa.delete(parsedCa.keys().next().value!);
+  }
+  return certs;
+}
+
 function trustAnchorLoader(ca: CommonOptions['ca']): () => Certificate[] {
   let cached: Certificate[] | undefined;
-  return () => (cached ??= ca !== undefined ? loadCertificates(ca) : systemCertificates());
+  return () => (cached ??= ca !== undefined ? loadCa(ca) : systemCertificates());
 }
 
 export function clientConfig(options: ClientOptions, signal: AbortSignal, onKeylog: (line: string) => void): ClientConfig {
