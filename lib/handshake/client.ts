@@ -183,9 +183,10 @@ export async function clientHandshake(engine: Engine, cfg: ClientConfig): Promis
   if (certRequest) {
     // §7.4.6: the certificate must be of a type the server listed in certificate_types.
     const types = certRequest.certificateTypes;
+    const candidates = preferNamedAuthorities(cfg.certificates, certRequest.authorities);
     clientCert =
-      (types.includes(ClientCertificateType.ecdsa_sign) ? pickCertificate(cfg.certificates, 'ECDSA', certRequest.signatureSchemes) : undefined) ??
-      (types.includes(ClientCertificateType.rsa_sign) ? pickCertificate(cfg.certificates, 'RSA', certRequest.signatureSchemes) : undefined);
+      (types.includes(ClientCertificateType.ecdsa_sign) ? pickCertificate(candidates, 'ECDSA', certRequest.signatureSchemes) : undefined) ??
+      (types.includes(ClientCertificateType.rsa_sign) ? pickCertificate(candidates, 'RSA', certRequest.signatureSchemes) : undefined);
     engine.sendHandshake(HandshakeType.certificate, encodeCertificateMessage(clientCert ? clientCert.cert.chain : []));
   }
 
@@ -256,6 +257,24 @@ async function resumeSession(
     kxInfo: { resumed: true }, peerSignatureScheme: undefined, resumed: true,
     ticket: ticket ?? (session.ticket.length ? { ticket: session.ticket, lifetimeHint: session.lifetime } : undefined),
   };
+}
+
+/**
+ * §7.4.4 certificate_authorities: certificates whose chain was issued by (or contains) a CA the server
+ * named come first; the others stay as a fallback, as OpenSSL does when nothing matches.
+ */
+function preferNamedAuthorities(certs: CertifiedKey[], authorities: Uint8Array[]): CertifiedKey[] {
+  if (authorities.length === 0 || certs.length < 2) return certs;
+  const named = (c: CertifiedKey) =>
+    c.chain.some((der) => {
+      try {
+        const x = parseCertificate(der);
+        return authorities.some((a) => equalBytes(a, x.issuer.der) || equalBytes(a, x.subject.der));
+      } catch {
+        return false;
+      }
+    });
+  return [...certs.filter(named), ...certs.filter((c) => !named(c))];
 }
 
 function keyFitsAuthPublic(leaf: Certificate, suite: CipherSuite): boolean {
