@@ -96,6 +96,19 @@ function mismatch(alg: SignatureAlgorithm, keyType: string): never {
   throw new TypeError(`signature algorithm ${alg.kind} cannot be used with a ${keyType} key`);
 }
 
+/** Whether a signature algorithm can be used with a key of this type (an ECDSA scheme with an EC key...). */
+export function algorithmFitsKey(alg: SignatureAlgorithm, key: PublicKey | PrivateKey): boolean {
+  switch (alg.kind) {
+    case 'ecdsa':
+      return key.type === 'ec';
+    case 'ed25519':
+      return key.type === 'ed25519';
+    case 'rsa-pkcs1':
+    case 'rsa-pss':
+      return key.type === 'rsa';
+  }
+}
+
 export function signData(alg: SignatureAlgorithm, key: PrivateKey, data: Uint8Array): Uint8Array {
   switch (alg.kind) {
     case 'ecdsa':

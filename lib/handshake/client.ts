@@ -1,9 +1,10 @@
 // The client side of the TLS 1.2 handshake (RFC 5246 §7.3 Figure 1), as straight-line async code:
 // the position in this function is the state.
 import { TLSError } from '../alert.js';
+import { keylogLine } from '../debug/keylog.js';
 import { timingSafeEqual } from '../crypto/ct.js';
 import { randomBytes } from '../crypto/random.js';
-import { schemeName, schemeToAlgorithm, signData, verifySignature } from '../crypto/signature.js';
+import { algorithmFitsKey, schemeName, schemeToAlgorithm, signData, verifySignature } from '../crypto/signature.js';
 import type { KxContext } from '../kx/key-exchange.js';
 import '../kx/index.js';
 import { keyExchangeProvider } from '../kx/registry.js';
@@ -28,7 +29,7 @@ import { encodeClientHello } from './messages/client-hello.js';
 import { readDigitallySigned, writeDigitallySigned } from './messages/digitally-signed.js';
 import { parseFinished } from './messages/finished.js';
 import { parseServerHello, type ServerHello } from './messages/server-hello.js';
-import { authFailure, authenticatePeer, type CheckServerIdentity } from './peer-auth.js';
+import { authFailure, authenticatePeer, parsePeerCertificates, type CheckServerIdentity } from './peer-auth.js';
 import type { HandshakeResult } from './session.js';
 import { parseNewSessionTicket } from './messages/new-session-ticket.js';
 import { isExpired, type SessionState } from './session-state.js';
@@ -130,13 +131,7 @@ export async function clientHandshake(engine: Engine, cfg: ClientConfig): Promis
   if (certAuth) {
     const certs = parseCertificateMessage((await engine.expect(HandshakeType.certificate)).body);
     if (certs.length === 0) throw new TLSError('decode_error', 'server sent an empty Certificate message');
-    peerCertificates = certs.map((der, i) => {
-      try {
-        return parseCertificate(der);
-      } catch (e) {
-        throw new TLSError('bad_certificate', `server certificate #${i} does not parse: ${(e as Error).message}`);
-      }
-    });
+    peerCertificates = parsePeerCertificates(certs, 'server');
     const leaf = peerCertificates[0]!;
     if (!leaf.publicKey || !keyFitsAuthPublic(leaf, suite)) throw new TLSError('unsupported_certificate', `server certificate key (${leaf.publicKey?.type ?? 'unsupported'}) cannot authenticate ${suite.name}`);
     const res = authenticatePeer(peerCertificates, {
@@ -196,7 +191,7 @@ export async function clientHandshake(engine: Engine, cfg: ClientConfig): Promis
   const ems = negotiated.ems;
   const master = computeMasterSecret(suite, premaster, clientRandom, sh.random, ems ? engine.transcript.hash() : undefined);
   premaster.fill(0);
-  cfg.onKeylog?.(`CLIENT_RANDOM ${hex(clientRandom)} ${hex(master)}\n`);
+  cfg.onKeylog?.(keylogLine(clientRandom, master));
 
   // --- CertificateVerify (§7.4.8) ---
   if (clientCert) {
@@ -233,7 +228,7 @@ async function resumeSession(
   // RFC 7627 §5.3: the resumed handshake must agree with the original session's EMS use.
   if (session.extendedMasterSecret !== negotiated.ems) throw new TLSError('handshake_failure', 'extended_master_secret use differs from the resumed session (RFC 7627 §5.3)');
   const master = session.masterSecret;
-  cfg.onKeylog?.(`CLIENT_RANDOM ${hex(clientRandom)} ${hex(master)}\n`);
+  cfg.onKeylog?.(keylogLine(clientRandom, master));
   const ticket = ticketExpected ? parseNewSessionTicket((await engine.expect(HandshakeType.new_session_ticket)).body) : undefined;
   const keys = deriveConnectionKeys(suite, master, clientRandom, sh.random);
   await engine.expectChangeCipherSpec(keys.server);
@@ -288,8 +283,7 @@ function verifyServerSignature(scheme: number, signature: Uint8Array, leaf: Cert
   if (!offered.includes(scheme)) throw new TLSError('illegal_parameter', `server signed with ${schemeName(scheme)}, which we did not offer`);
   const alg = schemeToAlgorithm(scheme);
   const key = leaf.publicKey!;
-  const fits = alg && ((alg.kind === 'ecdsa' && key.type === 'ec') || (alg.kind === 'ed25519' && key.type === 'ed25519') || (alg.kind.startsWith('rsa') && key.type === 'rsa'));
-  if (!alg || !fits) throw new TLSError('illegal_parameter', `signature scheme ${schemeName(scheme)} does not match the certificate's ${key.type} key`);
+  if (!alg || !algorithmFitsKey(alg, key)) throw new TLSError('illegal_parameter', `signature scheme ${schemeName(scheme)} does not match the certificate's ${key.type} key`);
   if (!verifySignature(alg, key, signed, signature)) throw new TLSError('decrypt_error', `ServerKeyExchange signature (${schemeName(scheme)}) does not verify with the server certificate`);
 }
 
@@ -316,8 +310,4 @@ function checkServerExtensions(sh: ServerHello, sent: Map<number, Uint8Array>, a
   const sni = sh.extensions.get(ExtensionType.server_name);
   if (sni && sni.length !== 0) throw new TLSError('decode_error', 'server_name in ServerHello must be empty');
   return { ems: emsExt !== undefined, alpn };
-}
-
-function hex(b: Uint8Array): string {
-  return Buffer.from(b).toString('hex');
 }

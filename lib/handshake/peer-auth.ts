@@ -5,7 +5,7 @@ import { TLSError, type AlertName } from '../alert.js';
 import { verifyChain } from '../pki/chain.js';
 import { checkServerIdentity } from '../pki/hostname.js';
 import { toPeerCertificate, type DetailedPeerCertificate } from '../pki/peer-certificate.js';
-import type { Certificate } from '../pki/x509.js';
+import { parseCertificate, type Certificate } from '../pki/x509.js';
 import { VerifiedChainCache } from '../pki/verified-chains.js';
 
 /** node:tls's checkServerIdentity option: called with getPeerCertificate(true)'s object. */
@@ -24,6 +24,17 @@ export interface PeerAuthOptions {
   host?: string;
   checkServerIdentity?: CheckServerIdentity;
   now?: Date;
+}
+
+/** The certificates of a Certificate message; one that doesn't parse is bad_certificate (RFC 5246 §7.2.2). */
+export function parsePeerCertificates(ders: Uint8Array[], who: 'server' | 'client'): Certificate[] {
+  return ders.map((der, i) => {
+    try {
+      return parseCertificate(der);
+    } catch (e) {
+      throw new TLSError('bad_certificate', `${who} certificate #${i} does not parse: ${(e as Error).message}`);
+    }
+  });
 }
 
 /** Successful validations, shared by every connection of the process (see verified-chains.ts). */

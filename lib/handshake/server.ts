@@ -1,9 +1,10 @@
 // The server side of the TLS 1.2 handshake (RFC 5246 §7.3 Figure 1):
 // processClientHello → pickCipherSuite → full handshake → establish keys → read Finished → send Finished.
 import { TLSError } from '../alert.js';
+import { keylogLine } from '../debug/keylog.js';
 import { timingSafeEqual } from '../crypto/ct.js';
 import { randomBytes } from '../crypto/random.js';
-import { schemeName, schemeToAlgorithm, signData, verifySignature } from '../crypto/signature.js';
+import { algorithmFitsKey, schemeName, schemeToAlgorithm, signData, verifySignature } from '../crypto/signature.js';
 import type { KeyExchangeProvider, KxContext } from '../kx/key-exchange.js';
 import '../kx/index.js';
 import { keyExchangeProvider } from '../kx/registry.js';
@@ -28,7 +29,7 @@ import { parseClientHello, type ClientHello } from './messages/client-hello.js';
 import { readDigitallySigned, writeDigitallySigned } from './messages/digitally-signed.js';
 import { parseFinished } from './messages/finished.js';
 import { encodeServerHello } from './messages/server-hello.js';
-import { authFailure, authenticatePeer } from './peer-auth.js';
+import { authFailure, authenticatePeer, parsePeerCertificates } from './peer-auth.js';
 import type { HandshakeResult } from './session.js';
 import { suiteResumable } from '../kx/qkd-options.js';
 import { encodeNewSessionTicket } from './messages/new-session-ticket.js';
@@ -151,13 +152,7 @@ export async function serverHandshake(engine: Engine, cfg: ServerConfig): Promis
   let auth = { authorized: false, authorizationError: undefined as Error | undefined, verifiedChain: undefined as Certificate[] | undefined };
   if (wantClientCert) {
     const certs = parseCertificateMessage((await engine.expect(HandshakeType.certificate)).body);
-    peerCertificates = certs.map((der, i) => {
-      try {
-        return parseCertificate(der);
-      } catch (e) {
-        throw new TLSError('bad_certificate', `client certificate #${i} does not parse: ${(e as Error).message}`);
-      }
-    });
+    peerCertificates = parsePeerCertificates(certs, 'client');
     if (peerCertificates.length === 0) {
       // §7.4.6: an empty list; with rejectUnauthorized the server insists (handshake_failure, as OpenSSL).
       auth.authorizationError = Object.assign(new Error('client sent no certificate'), { code: 'UNABLE_TO_GET_ISSUER_CERT' });
@@ -174,7 +169,7 @@ export async function serverHandshake(engine: Engine, cfg: ServerConfig): Promis
   const premaster = await kx.serverPremaster(ctx, cke.body);
   const master = computeMasterSecret(suite, premaster, ch.random, serverRandom, offer.ems ? engine.transcript.hash() : undefined);
   premaster.fill(0);
-  cfg.onKeylog?.(`CLIENT_RANDOM ${Buffer.from(ch.random).toString('hex')} ${Buffer.from(master).toString('hex')}\n`);
+  cfg.onKeylog?.(keylogLine(ch.random, master));
 
   // --- CertificateVerify (§7.4.8): signs every handshake message so far ---
   let peerSignatureScheme: number | undefined;
@@ -187,8 +182,7 @@ export async function serverHandshake(engine: Engine, cfg: ServerConfig): Promis
     if (!cfg.signatureSchemes.includes(ds.scheme)) throw new TLSError('illegal_parameter', `client signed with ${schemeName(ds.scheme)}, which we did not offer`);
     const alg = schemeToAlgorithm(ds.scheme);
     const key = peerCertificates[0]!.publicKey;
-    const fits = alg && key && ((alg.kind === 'ecdsa' && key.type === 'ec') || (alg.kind === 'ed25519' && key.type === 'ed25519') || (alg.kind.startsWith('rsa') && key.type === 'rsa'));
-    if (!alg || !key || !fits) throw new TLSError('illegal_parameter', `CertificateVerify scheme ${schemeName(ds.scheme)} does not fit the client certificate key`);
+    if (!alg || !key || !algorithmFitsKey(alg, key)) throw new TLSError('illegal_parameter', `CertificateVerify scheme ${schemeName(ds.scheme)} does not fit the client certificate key`);
     if (!verifySignature(alg, key, signed, ds.signature)) throw new TLSError('decrypt_error', 'client CertificateVerify signature does not verify');
     peerSignatureScheme = ds.scheme;
   }
@@ -301,7 +295,7 @@ async function abbreviatedHandshake(engine: Engine, cfg: ServerConfig, offer: Cl
   if (renewTicket) sendTicket(engine, cfg, { ...state, created: nowSeconds() });
 
   const master = state.masterSecret;
-  cfg.onKeylog?.(`CLIENT_RANDOM ${Buffer.from(ch.random).toString('hex')} ${Buffer.from(master).toString('hex')}\n`);
+  cfg.onKeylog?.(keylogLine(ch.random, master));
   const keys = deriveConnectionKeys(suite, master, ch.random, serverRandom);
   engine.sendChangeCipherSpec(keys.server);
   engine.sendHandshake(HandshakeType.finished, verifyData(suite, master, 'server', engine.transcript.hash()));
