@@ -79,10 +79,3 @@ export class TLSError extends Error {
 export function decodeError(message: string): never {
   throw new TLSError('decode_error', message);
 }
-
-/** Map any thrown value to a TLSError (non-TLS errors become internal_error). */
-export function asTLSError(err: unknown): TLSError {
-  if (err instanceof TLSError) return err;
-  const message = err instanceof Error ? err.message : String(err);
-  return new TLSError('internal_error', message, 'local', { cause: err });
-}

@@ -323,4 +323,3 @@ export class Engine {
   }
 }
 
-export { HandshakeType };

@@ -2,7 +2,6 @@
 import { Duplex } from 'node:stream';
 import type { Socket } from 'node:net';
 import { TLSError } from '../alert.js';
-import { ecdhGroupName } from '../crypto/ecdh.js';
 import { writeKeylogFile } from '../debug/keylog.js';
 import { clientHandshake, type ClientConfig } from '../handshake/client.js';
 import { Engine, type TraceEvent } from '../handshake/engine.js';
@@ -425,4 +424,3 @@ export class TLSSocket extends Duplex {
   }
 }
 
-export { ecdhGroupName };
