@@ -16,12 +16,12 @@ export function connect(...args: unknown[]): TLSSocket {
     options = (args[0] ?? {}) as ClientOptions;
     cb = args[1] as (() => void) | undefined;
   }
-  // Validate options synchronously so a typo throws at the call site, as node:tls does.
-  clientConfig(options, new AbortController().signal, () => {});
+  // Built (and so validated) synchronously: a bad option throws at the call site, as with node:tls.
+  const config = clientConfig(options);
   const transport = options.socket ?? netConnect(options.path ? { path: options.path } : { host: options.host ?? 'localhost', port: options.port ?? 443 });
   const socket = new TLSSocket(
     transport,
-    { role: 'client', config: (signal, onKeylog) => clientConfig(options, signal, onKeylog) },
+    { role: 'client', config: (signal, onKeylog) => ({ ...config, signal, onKeylog }) },
     { handshakeTimeout: options.handshakeTimeout, trace: options.trace },
   );
   if (cb) socket.once('secureConnect', cb);

@@ -103,7 +103,8 @@ function trustAnchorLoader(ca: CommonOptions['ca']): () => Certificate[] {
   return () => (cached ??= ca !== undefined ? loadCa(ca) : systemCertificates());
 }
 
-export function clientConfig(options: ClientOptions, signal: AbortSignal, onKeylog: (line: string) => void): ClientConfig {
+/** The client configuration, minus what each connection supplies (its abort signal and key-log sink). */
+export function clientConfig(options: ClientOptions): Omit<ClientConfig, 'signal' | 'onKeylog'> {
   checkVersions(options);
   const host = options.host ?? 'localhost';
   const servername = options.servername ?? (isIP(host) ? undefined : host);
@@ -119,8 +120,6 @@ export function clientConfig(options: ClientOptions, signal: AbortSignal, onKeyl
     checkServerIdentity: options.checkServerIdentity,
     certificates: loadCertifiedKeys(options.cert, options.key),
     options,
-    signal,
-    onKeylog,
     session: decodeClientSession(options.session),
     tickets: options.sessionTickets !== false,
   };
