@@ -20,6 +20,19 @@ describe('package exports', function () {
     expect(out.trim()).to.equal('function,function,function');
   });
 
+  it("the QKD API is the subpath 'qtls/qkd' (and the main entry does not load SQLite)", () => {
+    const probeQkd = "import('qtls/qkd').then((q) => console.log([typeof q.createKeyDelivery, typeof q.startKmeNetwork, typeof q.Bb84Link].join(',')))";
+    const out = execFileSync(process.execPath, ['--input-type=module', '-e', probeQkd], { cwd: root, encoding: 'utf8' });
+    expect(out.trim()).to.equal('function,function,function');
+    // Whether an entry pulls in the native SQLite binding (CommonJS, so it shows in the require cache).
+    const loadsSqlite = (entry: string) =>
+      execFileSync(process.execPath, ['--input-type=module', '-e',
+        `import('${entry}').then(async () => { const { createRequire } = await import('node:module'); console.log(Object.keys(createRequire(process.cwd() + '/').cache).some((k) => k.includes('better-sqlite3'))); })`,
+      ], { cwd: root, encoding: 'utf8' }).trim();
+    expect(loadsSqlite('qtls')).to.equal('false');
+    expect(loadsSqlite('qtls/qkd')).to.equal('true'); // the check can see it
+  });
+
   it('works from another project that installs it', () => {
     const dir = mkdtempSync(join(tmpdir(), 'qtls-consumer-'));
     try {
