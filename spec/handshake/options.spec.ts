@@ -1,0 +1,44 @@
+// node:tls-shaped options: what is accepted, and the clear errors for what is not (thrown at the call).
+import { expect } from 'chai';
+import { readFileSync } from 'node:fs';
+import { connect, createServer } from '../../lib/index.js';
+import { parseAlpnOption, parseGroups } from '../../lib/handshake/config.js';
+import { parseCipherList } from '../../lib/suites.js';
+
+const fx = (n: string) => readFileSync(new URL(`../../fixtures/pki/${n}`, import.meta.url));
+const serverIdentity = { cert: fx('ecdsa-p256-chain.pem'), key: fx('ecdsa-p256-key.pem') };
+
+describe('options', () => {
+  it('minVersion/maxVersion other than TLSv1.2 are refused with a clear error', () => {
+    expect(() => connect({ host: '127.0.0.1', port: 1, maxVersion: 'TLSv1.3' })).to.throw(/maxVersion TLSv1\.3 is not supported: qtls implements TLSv1\.2 only/);
+    expect(() => createServer({ ...serverIdentity, minVersion: 'TLSv1.1' })).to.throw(/minVersion TLSv1\.1 is not supported/);
+    expect(() => createServer({ ...serverIdentity, minVersion: 'TLSv1.2', maxVersion: 'TLSv1.2' })).to.not.throw();
+  });
+
+  it('ciphers accepts IANA and OpenSSL names, in the order given, and refuses unknown names', () => {
+    const list = parseCipherList('ECDHE-RSA-CHACHA20-POLY1305:TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384, tls_psk_with_aes_128_gcm_sha256');
+    expect(list.map((s) => s.id)).to.deep.equal([0xcca8, 0xc02c, 0x00a8]);
+    expect(() => parseCipherList('ECDHE-RSA-AES128-GCM-SHA256:NO-SUCH-SUITE')).to.throw(/unknown cipher suite "NO-SUCH-SUITE"/);
+    expect(() => createServer({ ...serverIdentity, ciphers: 'RC4-MD5' })).to.throw(/unknown cipher suite/);
+    // TLS 1.3 names that node users often include carry no TLS 1.2 meaning and are skipped.
+    expect(parseCipherList('TLS_AES_128_GCM_SHA256:ECDHE-ECDSA-AES128-GCM-SHA256').map((s) => s.id)).to.deep.equal([0xc02b]);
+  });
+
+  it('groups / ecdhCurve accept node and IANA spellings and refuse unknown ones', () => {
+    expect(parseGroups('X25519:prime256v1:secp384r1:ffdhe3072')).to.deep.equal([29, 23, 24, 257]);
+    expect(parseGroups('P-256:P-384')).to.deep.equal([23, 24]);
+    expect(() => parseGroups('brainpoolP256r1')).to.throw(/unknown group "brainpoolP256r1"/);
+    expect(() => connect({ host: '127.0.0.1', port: 1, ecdhCurve: 'nope' })).to.throw(/unknown group/);
+  });
+
+  it('ALPNProtocols accepts an array of strings or Buffers, or node\'s wire-format Buffer', () => {
+    expect(parseAlpnOption(['h2', 'http/1.1'])).to.deep.equal(['h2', 'http/1.1']);
+    expect(parseAlpnOption([Buffer.from('h2')])).to.deep.equal(['h2']);
+    expect(parseAlpnOption(Buffer.from('\x02h2\x08http/1.1', 'latin1'))).to.deep.equal(['h2', 'http/1.1']);
+  });
+
+  it('a certificate without its key (or a key matching no certificate) is refused at createServer', () => {
+    expect(() => createServer({ cert: fx('ecdsa-p256-chain.pem') })).to.throw(/without its private key/);
+    expect(() => createServer({ cert: fx('ecdsa-p256-chain.pem'), key: fx('rsa-key.pem') })).to.throw(/no private key matches/);
+  });
+});
