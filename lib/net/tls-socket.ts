@@ -222,6 +222,20 @@ export class TLSSocket extends Duplex {
     });
   }
 
+  /**
+   * After a fatal alert every later write fails with that same TLSError (node's streams would report a
+   * generic ERR_STREAM_DESTROYED, hiding why the connection died).
+   */
+  override write(chunk: unknown, encoding?: BufferEncoding | ((err?: Error | null) => void), cb?: (err?: Error | null) => void): boolean {
+    const err = this.engine.error;
+    if (err && err.alert !== 'close_notify' && this.destroyed) {
+      const callback = typeof encoding === 'function' ? encoding : cb;
+      process.nextTick(() => callback?.(err));
+      return false;
+    }
+    return typeof encoding === 'function' ? super.write(chunk, encoding) : super.write(chunk, encoding as BufferEncoding, cb);
+  }
+
   override _write(chunk: Buffer, _enc: BufferEncoding, cb: (e?: Error | null) => void): void {
     if (this.engine.error) return cb(this.engine.error);
     if (!this.secure) {
