@@ -112,7 +112,7 @@ export async function serverHandshake(engine: Engine, cfg: ServerConfig): Promis
 
   const info: Record<string, unknown> = {};
   const ctx: KxContext = {
-    role: 'server', suite, clientRandom: ch.random, serverRandom, clientGroups: offer.groups, groups: cfg.groups,
+    role: 'server', suite, clientRandom: ch.random, serverRandom, clientGroups: offer.groups, groups: cfg.groups, preferClientGroups: !cfg.honorCipherOrder,
     clientExtensions: ch.extensions, servername: offer.servername, options: cfg.options, socket: cfg.socket, signal: cfg.signal, info,
   };
   const kx = provider.create();

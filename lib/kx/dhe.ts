@@ -10,6 +10,7 @@ import { Writer } from '../wire/writer.js';
 import { i2osp } from '../crypto/bigint.js';
 import { parseDhParams, type DhParams } from './dh-params.js';
 import type { KeyExchange, KeyExchangeProvider, KxContext } from './key-exchange.js';
+import { preferredCommon } from './ecdhe.js';
 
 export const DEFAULT_MIN_DH_SIZE = 2048;
 export const MAX_DH_SIZE = 10_000;
@@ -32,11 +33,11 @@ interface ServerGroup {
  * RFC 7919 §4: if the client offered FFDHE groups, pick one of them (ours first) or don't use DHE at
  * all; if it offered none, use the configured dhparam or ffdhe2048.
  */
-export function pickDhGroup(ctx: Pick<KxContext, 'clientGroups' | 'groups' | 'options'>): ServerGroup | undefined {
+export function pickDhGroup(ctx: Pick<KxContext, 'clientGroups' | 'groups' | 'options' | 'preferClientGroups'>): ServerGroup | undefined {
   const offered = ctx.clientGroups.filter(isFfdhe);
   if (offered.length > 0) {
-    for (const code of ctx.groups) {
-      const g = offered.includes(code) ? ffdheGroup(code) : undefined;
+    for (const code of preferredCommon(offered, ctx.groups, ctx.preferClientGroups)) {
+      const g = ffdheGroup(code);
       if (g) return fromGroup(g);
     }
     return undefined;

@@ -17,10 +17,14 @@ const NAMED_CURVE = 3;
 export const DEFAULT_ECDHE_GROUPS: EcdhGroupCode[] = [EcdhGroup.x25519, EcdhGroup.secp256r1, EcdhGroup.secp384r1];
 
 /** Server: our most preferred group that the client offered. RFC 8422 §4: no extension = secp256r1 assumed usable. */
-export function pickEcdheGroup(ctx: Pick<KxContext, 'clientGroups' | 'groups'>): EcdhGroupCode | undefined {
+export function pickEcdheGroup(ctx: Pick<KxContext, 'clientGroups' | 'groups' | 'preferClientGroups'>): EcdhGroupCode | undefined {
   const offered = ctx.clientGroups.length > 0 ? ctx.clientGroups : [EcdhGroup.secp256r1];
-  for (const g of ctx.groups) if (isEcdhGroup(g) && offered.includes(g)) return g;
-  return undefined;
+  return preferredCommon(offered, ctx.groups, ctx.preferClientGroups).find(isEcdhGroup);
+}
+
+/** The groups both sides have, in our order or (preferClient) in the client's. */
+export function preferredCommon(offered: readonly number[], ours: readonly number[], preferClient = false): number[] {
+  return preferClient ? offered.filter((g) => ours.includes(g)) : ours.filter((g) => offered.includes(g));
 }
 
 /** Encode ServerECDHParams (RFC 8422 §5.4). */

@@ -16,6 +16,8 @@ export interface KxContext {
   readonly clientGroups: readonly number[];
   /** Our own group preference, most preferred first. */
   readonly groups: readonly number[];
+  /** Server: pick groups in the client's order (node: honorCipherOrder false) instead of ours. */
+  readonly preferClientGroups?: boolean;
   /** Extensions of the ClientHello (server side: received; client side: sent). */
   readonly clientExtensions: Extensions;
   /** SNI host name, if any. */

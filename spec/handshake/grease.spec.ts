@@ -49,3 +49,18 @@ describe('server suite preference (node:tls default honorCipherOrder: true)', ()
     }
   });
 });
+
+describe('server group preference follows honorCipherOrder', () => {
+  it("uses the server's group order by default, the client's with honorCipherOrder: false", async () => {
+    for (const [honor, expected] of [[undefined, 29], [false, 24]] as const) {
+      const srv = await startQtlsServer({ options: honor === undefined ? {} : { honorCipherOrder: honor } });
+      try {
+        const c = await HostileClient.connect(srv.port);
+        await c.handshake({ groups: [24, 29] }); // the client prefers P-384
+        expect(c.group, `honorCipherOrder ${String(honor)}`).to.equal(expected);
+      } finally {
+        await srv.close();
+      }
+    }
+  });
+});
