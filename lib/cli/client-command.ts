@@ -140,7 +140,7 @@ export async function runClientCommand(argv: string[], io: IO): Promise<number> 
 function summary(socket: TLSSocket, host: string, port: number): string {
   const c = socket.getCipher();
   const kx = socket.getKeyExchangeInfo();
-  const verify = socket.authorized ? 'verified' : `NOT verified (${socket.authorizationError?.message ?? 'no certificate'})`;
+  const verify = socket.authorized ? 'verified' : `NOT verified (${socket.authorizationErrorDetails?.message ?? 'no certificate'})`;
   return (
     `connected to ${host}:${port}: ${socket.getProtocol()} ${c?.standardName} group=${(kx.group as string) ?? 'none'}` +
     ` alpn=${socket.alpnProtocol || 'none'}${kx.qkdKeyId ? ` qkd_key_id=${String(kx.qkdKeyId)}` : ''}` +

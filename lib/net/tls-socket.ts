@@ -40,7 +40,10 @@ export class TLSSocket extends Duplex {
   /** The transport (usually a net.Socket). */
   readonly socket: Duplex;
   authorized = false;
-  authorizationError: Error | undefined;
+  /** As node:tls: the verification error's code (CERT_HAS_EXPIRED, ERR_TLS_CERT_ALTNAME_INVALID…). */
+  authorizationError: string | undefined;
+  /** The verification error itself, with its message. */
+  authorizationErrorDetails: Error | undefined;
   alpnProtocol: string | false | null = null;
   servername: string | false | undefined;
   /** Set once the handshake completed. */
@@ -136,7 +139,9 @@ export class TLSSocket extends Duplex {
       clearTimeout(this.handshakeTimer);
       this.session = result;
       this.authorized = result.authorized;
-      this.authorizationError = result.authorizationError;
+      const ae = result.authorizationError as (Error & { code?: string }) | undefined;
+      this.authorizationError = ae ? (ae.code ?? ae.message) : undefined;
+      this.authorizationErrorDetails = ae;
       this.alpnProtocol = result.alpnProtocol;
       this.servername = result.servername ?? false;
       this.secure = true;
@@ -194,6 +199,14 @@ export class TLSSocket extends Duplex {
   private transportError(err: Error): void {
     if (this.destroyed) return;
     this.abort.abort(err);
+    if (this.engine.peerClosed) {
+      // The peer already closed cleanly (close_notify) and then dropped the TCP connection, so sending
+      // our own close_notify hit EPIPE/ECONNRESET. The connection ended well: no error, and the data
+      // received before the close_notify is still delivered before 'close'.
+      if (this.readableEnded) this.destroy();
+      else this.once('end', () => this.destroy());
+      return;
+    }
     this.destroy(err);
   }
 
