@@ -19,6 +19,7 @@ function peer(q: QkdOptions): string {
   return q.peerSaeId;
 }
 
+// pskCallback carries no abort signal (node's shape), so these KME calls are bounded by the timeout alone.
 const signal = () => new AbortController().signal;
 
 /** Client options for PSK-compatible QKD. */
