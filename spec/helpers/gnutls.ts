@@ -5,6 +5,7 @@
 // so it listens on every interface (on a port we pick and only for the test's duration); and gnutls-cli
 // crashes (SIGSEGV) after an ECDHE-PSK or DHE-PSK handshake, even against gnutls-serv — test those
 // families with gnutls-serv as the server.
+import { OutputWaiter } from './output-waiter.js';
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -76,45 +77,25 @@ export interface GnutlsServerConnection {
   resumed: boolean;
 }
 
-export class GnutlsServer {
+export class GnutlsServer extends OutputWaiter {
   port = 0;
   private out = '';
-  private exited = false;
-  private readonly waiters = new Set<() => void>();
 
   private constructor(
     private readonly proc: ChildProcess,
     private readonly dir: string,
     readonly args: string[],
   ) {
+    super();
     const on = (d: string) => {
       this.out += d;
-      for (const w of [...this.waiters]) w();
+      this.changed();
     };
     proc.stdout!.setEncoding('latin1').on('data', on);
     proc.stderr!.setEncoding('latin1').on('data', on);
-    proc.on('exit', () => {
-      this.exited = true;
-      for (const w of [...this.waiters]) w();
-    });
+    proc.on('exit', () => this.markExited());
   }
 
-  waitFor(pred: () => boolean, timeoutMs: number): Promise<boolean> {
-    return new Promise((resolve) => {
-      const done = (v: boolean) => {
-        clearTimeout(timer);
-        this.waiters.delete(check);
-        resolve(v);
-      };
-      const check = () => {
-        if (pred()) done(true);
-        else if (this.exited) done(pred());
-      };
-      const timer = setTimeout(() => done(pred()), timeoutMs);
-      this.waiters.add(check);
-      check();
-    });
-  }
 
   /** Call before connecting; pass to connection() afterwards. */
   mark(): number {

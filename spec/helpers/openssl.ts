@@ -2,6 +2,7 @@
 // `openssl s_client` (one connection per run), with their output parsed into facts tests can assert on.
 // Both run with -trace, so openssl's own view of each record (the suite in ServerHello, the group in
 // ServerKeyExchange, every alert received and sent, decrypted) is available per connection.
+import { OutputWaiter } from './output-waiter.js';
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -165,18 +166,17 @@ export interface ServerMark {
  * client makes it print CONNECTION CLOSED and answer with its own close_notify). It serves connections
  * one after another until stopped, so one process serves a whole matrix.
  */
-export class OpensslServer {
+export class OpensslServer extends OutputWaiter {
   port = 0;
   private out = '';
   private err = '';
-  private exited = false;
-  private readonly waiters = new Set<() => void>();
 
   constructor(
     private readonly proc: ChildProcess,
     private readonly dir: string,
     readonly args: string[],
   ) {
+    super();
     proc.stdout!.setEncoding('latin1').on('data', (d: string) => {
       this.out += d;
       this.changed();
@@ -185,37 +185,14 @@ export class OpensslServer {
       this.err += d;
       this.changed();
     });
-    proc.on('exit', () => {
-      this.exited = true;
-      this.changed();
-    });
+    proc.on('exit', () => this.markExited());
   }
 
   get keylogPath(): string {
     return path.join(this.dir, 'keylog.txt');
   }
 
-  private changed(): void {
-    for (const w of [...this.waiters]) w();
-  }
 
-  /** Wait until pred() holds (true) or the timeout passes / the process exits (false). */
-  waitFor(pred: () => boolean, timeoutMs: number): Promise<boolean> {
-    return new Promise((resolve) => {
-      const done = (v: boolean) => {
-        clearTimeout(timer);
-        this.waiters.delete(check);
-        resolve(v);
-      };
-      const check = () => {
-        if (pred()) done(true);
-        else if (this.exited) done(pred());
-      };
-      const timer = setTimeout(() => done(pred()), timeoutMs);
-      this.waiters.add(check);
-      check();
-    });
-  }
 
   /** Call before connecting; pass to connection() afterwards. */
   mark(): ServerMark {

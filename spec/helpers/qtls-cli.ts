@@ -1,6 +1,7 @@
 // The qtls CLI as a child process (`node --import tsx lib/cli/main.ts server|client ...`), the way a
 // user runs it: a long-running `qtls server` whose per-connection summary lines on stderr tests wait
 // for, and one-shot `qtls client` runs.
+import { OutputWaiter } from './output-waiter.js';
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -20,44 +21,25 @@ function childEnv(): NodeJS.ProcessEnv {
   return env;
 }
 
-export class CliServer {
+export class CliServer extends OutputWaiter {
   port = 0;
   stdout = '';
   stderr = '';
-  private exited = false;
   exitCode: number | null = null;
-  private readonly waiters = new Set<() => void>();
 
   constructor(
     private readonly proc: ChildProcess,
     readonly args: string[],
   ) {
-    const changed = () => [...this.waiters].forEach((w) => w());
-    proc.stdout!.setEncoding('utf8').on('data', (d: string) => ((this.stdout += d), changed()));
-    proc.stderr!.setEncoding('utf8').on('data', (d: string) => ((this.stderr += d), changed()));
+    super();
+    proc.stdout!.setEncoding('utf8').on('data', (d: string) => ((this.stdout += d), this.changed()));
+    proc.stderr!.setEncoding('utf8').on('data', (d: string) => ((this.stderr += d), this.changed()));
     proc.on('exit', (code) => {
-      this.exited = true;
       this.exitCode = code;
-      changed();
+      this.markExited();
     });
   }
 
-  waitFor(pred: () => boolean, timeoutMs: number): Promise<boolean> {
-    return new Promise((resolve) => {
-      const done = (v: boolean) => {
-        clearTimeout(timer);
-        this.waiters.delete(check);
-        resolve(v);
-      };
-      const check = () => {
-        if (pred()) done(true);
-        else if (this.exited) done(pred());
-      };
-      const timer = setTimeout(() => done(pred()), timeoutMs);
-      this.waiters.add(check);
-      check();
-    });
-  }
 
   /** Offset into stderr; pass to line() to wait for the next summary line after it. */
   mark(): number {
