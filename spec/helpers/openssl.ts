@@ -238,13 +238,7 @@ export class OpensslServer extends OutputWaiter {
   }
 
   async stop(): Promise<void> {
-    if (!this.exited) {
-      const exited = new Promise<void>((r) => this.proc.once('exit', () => r()));
-      this.proc.kill('SIGTERM');
-      const timer = setTimeout(() => this.proc.kill('SIGKILL'), 2000);
-      await exited;
-      clearTimeout(timer);
-    }
+    await this.terminate(this.proc, 2000);
     rmSync(this.dir, { recursive: true, force: true });
   }
 

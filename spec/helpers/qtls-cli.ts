@@ -63,12 +63,7 @@ export class CliServer extends OutputWaiter {
   }
 
   async stop(): Promise<void> {
-    if (this.exited) return;
-    const exited = new Promise<void>((r) => this.proc.once('exit', () => r()));
-    this.proc.kill('SIGTERM');
-    const timer = setTimeout(() => this.proc.kill('SIGKILL'), 3000);
-    await exited;
-    clearTimeout(timer);
+    await this.terminate(this.proc, 3000);
   }
 }
 
