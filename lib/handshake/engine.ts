@@ -48,6 +48,9 @@ const MAX_WARNING_ALERTS = 8;
  */
 const MAX_POST_HANDSHAKE_MESSAGES = 8;
 
+/** HelloRequests a client ignores during one handshake before it calls them a flood. */
+const MAX_IGNORED_HELLO_REQUESTS = 8;
+
 /**
  * Input we hold unprocessed during the handshake (records behind a ChangeCipherSpec or a Finished,
  * handshake messages not yet asked for) while the handshake code awaits something of its own (an
@@ -68,6 +71,7 @@ export class Engine {
   private pausedForCcs = false;
   private warningRun = 0;
   private postHandshakeRun = 0;
+  private ignoredHelloRequests = 0;
   private writeClosed = false;
   /** Set by complete() when the handshake is done: application data may flow. */
   handshakeComplete = false;
@@ -85,7 +89,10 @@ export class Engine {
   finishedSent: Uint8Array | undefined;
   finishedReceived: Uint8Array | undefined;
 
-  constructor(private readonly hooks: EngineHooks) {}
+  constructor(
+    private readonly hooks: EngineHooks,
+    private readonly role: 'client' | 'server',
+  ) {}
 
   /** Replace the trace hook (node: tlsSocket.enableTrace()). */
   setTrace(trace: ((e: TraceEvent) => void) | undefined): void {
@@ -127,6 +134,7 @@ export class Engine {
         for (let msg = this.reassembler.next(); msg; msg = this.reassembler.next()) {
           t?.({ direction: 'in', kind: 'handshake', type: msg.type, name: handshakeTypeName(msg.type), length: msg.body.length, raw: msg.raw, encrypted: this.records.readEncrypted });
           if (this.handshakeComplete) this.postHandshake(msg);
+          else if (msg.type === HandshakeType.hello_request && this.role === 'client') this.ignoreHelloRequest(msg);
           else {
             this.enqueue({ kind: 'handshake', msg });
             if (msg.type === HandshakeType.finished && this.records.readEncrypted) {
@@ -191,6 +199,17 @@ export class Engine {
       return;
     }
     this.hooks.onWarning?.(desc);
+  }
+
+  /**
+   * §7.4.1.1: "This message will be ignored by the client if the client is currently negotiating a
+   * session" (OpenSSL does the same); it is not part of the transcript. It must still be well formed,
+   * and a stream of them is a flood.
+   */
+  private ignoreHelloRequest(msg: HandshakeMessage): void {
+    if (msg.body.length !== 0) throw new TLSError('decode_error', `HelloRequest with a ${msg.body.length}-byte body`);
+    if (++this.ignoredHelloRequests > MAX_IGNORED_HELLO_REQUESTS)
+      throw new TLSError('unexpected_message', `more than ${MAX_IGNORED_HELLO_REQUESTS} HelloRequests during the handshake`);
   }
 
   private postHandshake(msg: HandshakeMessage): void {

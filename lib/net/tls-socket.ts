@@ -104,7 +104,7 @@ export class TLSSocket extends Duplex {
       onWarning: () => {},
       onPostHandshake: (msg) => this.postHandshake(msg.type),
       trace: opts.trace,
-    });
+    }, this.role);
 
     transport.on('data', (chunk: Buffer) => this.engine.receive(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength)));
     transport.on('end', () => this.transportEnd());
@@ -333,8 +333,8 @@ export class TLSSocket extends Duplex {
     if (!group) return {};
     const sizes: Record<string, number> = { x25519: 253, secp256r1: 256, secp384r1: 384, ffdhe2048: 2048, ffdhe3072: 3072, ffdhe4096: 4096 };
     const names: Record<string, string> = { x25519: 'X25519', secp256r1: 'prime256v1', secp384r1: 'secp384r1' };
-    // Finite-field groups: ffdheNNNN, or custom-NNNN for a server's own dhparam (lib/kx/dhe.ts).
-    const dh = /^(?:ffdhe|custom-)(\d+)$/.exec(group);
+    // Finite-field groups: ffdheNNNN, modpNNNN (RFC 3526), or custom-NNNN for any other dhparam (lib/kx/dhe.ts).
+    const dh = /^(?:ffdhe|modp|custom-)(\d+)$/.exec(group);
     if (dh) return { type: 'DH', name: group, size: Number(dh[1]) };
     return { type: 'ECDH', name: names[group] ?? group, size: sizes[group] };
   }

@@ -224,23 +224,62 @@ describe('hostile/client-handshake: a hostile server against the qtls client', f
         { alert: 'unexpected_message', message: /got ChangeCipherSpec/ },
       ));
 
-    // Strict, like Go's crypto/tls: RFC 5246 §7.4.1.1 says a client ignores a HelloRequest that arrives
-    // while it is negotiating (OpenSSL does); qtls treats it as out of order.
-    it('HelloRequest in the middle of the handshake → unexpected_message (strict)', () =>
+    // RFC 5246 §7.4.1.1: a client that is negotiating ignores a HelloRequest (as OpenSSL does); it is
+    // not part of the transcript, so the Finished messages still verify.
+    it('HelloRequest in the middle of the handshake → ignored, the handshake completes', async () => {
+      const client = startQtlsClient({ port: hs.port });
+      const s = await hs.next();
+      try {
+        await s.readClientHello();
+        s.conn.hold();
+        s.sendServerHello();
+        s.conn.sendHandshake(HT.hello_request, new Uint8Array(0), { transcript: false });
+        s.sendCertificate();
+        s.conn.sendHandshake(HT.hello_request, new Uint8Array(0), { transcript: false });
+        s.sendServerKeyExchange();
+        s.sendServerHelloDone();
+        s.conn.flush();
+        await s.readClientFlight();
+        s.conn.hold();
+        s.sendChangeCipherSpec();
+        s.sendFinished();
+        s.conn.flush();
+        await within(client.secure, 3000, 'secureConnect');
+        s.sendApplicationData('negotiated');
+        const got = await within(new Promise<Buffer>((r) => client.socket.once('data', r)), 3000, 'data');
+        expect(got.toString()).to.equal('negotiated');
+      } finally {
+        client.socket.destroy();
+        s.conn.destroy();
+      }
+    });
+
+    it('HelloRequest with a body during the handshake → decode_error', () =>
       clientCase(
         hs,
         async (s) => {
           await s.readClientHello();
           s.sendServerHello();
-          s.conn.sendHandshake(HT.hello_request, new Uint8Array(0), { transcript: false });
+          s.conn.sendHandshake(HT.hello_request, new Uint8Array([0]), { transcript: false });
         },
-        { alert: 'unexpected_message', message: /expected certificate, got hello_request/ },
+        { alert: 'decode_error', message: /HelloRequest with a 1-byte body/ },
+      ));
+
+    it('a stream of HelloRequests during the handshake → unexpected_message', () =>
+      clientCase(
+        hs,
+        async (s) => {
+          await s.readClientHello();
+          s.sendServerHello();
+          for (let i = 0; i < 9; i++) s.conn.sendHandshake(HT.hello_request, new Uint8Array(0), { transcript: false });
+        },
+        { alert: 'unexpected_message', message: /more than 8 HelloRequests during the handshake/ },
       ));
   });
 
   describe('certificates', () => {
-    it('certificate for the wrong host → certificate_unknown', () =>
-      clientCase(hs, (s) => s.firstFlight(), { alert: 'certificate_unknown', message: /server certificate rejected: .*localhost/ }, { identity: 'wrongName' }));
+    it('certificate for the wrong host → bad_certificate (as OpenSSL and Go)', () =>
+      clientCase(hs, (s) => s.firstFlight(), { alert: 'bad_certificate', message: /server certificate rejected: .*localhost/ }, { identity: 'wrongName' }));
 
     it('expired certificate → certificate_expired', () =>
       clientCase(hs, (s) => s.firstFlight(), { alert: 'certificate_expired', message: /server certificate rejected: .*expired/i }, { identity: 'expired' }));
