@@ -60,7 +60,8 @@ export function authenticatePeer(chain: Certificate[], opts: PeerAuthOptions): P
     // tls.checkServerIdentity(host, cert) or a cert.fingerprint256 pin works unchanged).
     const nameErr = opts.checkServerIdentity ? opts.checkServerIdentity(opts.host, toPeerCertificate(leaf, v.path.slice(1))) : checkServerIdentity(opts.host, leaf);
     if (nameErr) {
-      const err = Object.assign(nameErr, { code: (nameErr as { code?: string }).code ?? 'ERR_TLS_CERT_ALTNAME_INVALID', alert: 'certificate_unknown' as AlertName });
+      // bad_certificate, as OpenSSL (X509_V_ERR_HOSTNAME_MISMATCH) and Go send for a name mismatch.
+      const err = Object.assign(nameErr, { code: (nameErr as { code?: string }).code ?? 'ERR_TLS_CERT_ALTNAME_INVALID', alert: 'bad_certificate' as AlertName });
       return { authorized: false, authorizationError: err, verifiedChain: v.path };
     }
   }

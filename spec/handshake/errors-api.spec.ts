@@ -28,7 +28,7 @@ describe('handshake errors on the API', () => {
     const cases: Array<[string, string, RegExp]> = [
       ['expired', 'certificate_expired', /^CERT_HAS_EXPIRED$/],
       ['unknown-ca', 'unknown_ca', /^UNABLE_TO_VERIFY_LEAF_SIGNATURE$/],
-      ['wrong-name', 'certificate_unknown', /^ERR_TLS_CERT_ALTNAME_INVALID$/],
+      ['wrong-name', 'bad_certificate', /^ERR_TLS_CERT_ALTNAME_INVALID$/],
     ];
     for (const [name, alert, code] of cases) {
       const file = name === 'unknown-ca' ? 'unknown-ca-cert.pem' : `${name}-chain.pem`;
