@@ -10,9 +10,9 @@ import { i2osp, modPow, os2ip } from './bigint.js';
 export const FfdheGroupCode = { ffdhe2048: 256, ffdhe3072: 257, ffdhe4096: 258 } as const;
 export type FfdheGroupName = keyof typeof FfdheGroupCode;
 
-export interface DhGroup {
-  readonly name: FfdheGroupName;
-  readonly code: number;
+/** A finite-field group with a fixed, well-known safe prime: RFC 7919 (DhGroup) or RFC 3526 (modp-groups.ts). */
+export interface NamedDhGroup {
+  readonly name: string;
   readonly p: bigint;
   readonly g: bigint;
   /** Bit length of p. */
@@ -24,6 +24,12 @@ export interface DhGroup {
    * because these are safe primes (no small subgroups for the exponent to leak into beyond {1, p-1}).
    */
   readonly exponentBits: number;
+}
+
+/** An RFC 7919 group: a NamedDhGroup with a TLS NamedGroup code (§6.1). */
+export interface DhGroup extends NamedDhGroup {
+  readonly name: FfdheGroupName;
+  readonly code: number;
 }
 
 // RFC 7919 Appendix A.1-A.3, generator 2. Checked in spec/crypto/dh.spec.ts against OpenSSL's built-in

@@ -1,10 +1,17 @@
 // Finite-field DHE (RFC 5246 §7.4.3 ServerDHParams, RFC 7919 negotiated groups).
-// Client policy: the RFC 7919 groups are accepted; any other p only when the user allows custom
-// groups (option allowCustomDHGroups), and then it must be odd and at least minDHSize bits (default
-// 2048). Private exponents: see lib/crypto/dh.ts (≥ 2× the group's security strength, RFC 7919 §5.2).
+// Client policy, by the server's p:
+// - an RFC 7919 prime (ffdhe2048/3072/4096) is accepted;
+// - an RFC 3526 MODP prime (modp2048 … modp8192, lib/crypto/modp-groups.ts) is accepted if it has at
+//   least minDHSize bits (default 2048) — what OpenSSL 3 s_server without -dhparam and node:tls with
+//   dhparam 'auto' send; fixed, well-known safe primes, so as trustworthy as the RFC 7919 ones;
+// - any other p only when the user allows custom groups (option allowCustomDHGroups), and then it must
+//   be odd, at least minDHSize and at most MAX_DH_SIZE bits.
+// A known prime must come with g = 2 (else illegal_parameter). Private exponents: the named group's
+// exponentBits (lib/crypto/dh.ts, modp-groups.ts: ≥ 2× the group's security strength, RFC 7919 §5.2).
 import { TLSError } from '../alert.js';
 import { os2ip, bitLength } from '../crypto/bigint.js';
-import { dhSharedSecret, ffdheGroup, ffdheGroupByPrime, generateDhKeyPair, validateDhPublic, type DhGroup } from '../crypto/dh.js';
+import { dhSharedSecret, ffdheGroup, ffdheGroupByPrime, generateDhKeyPair, validateDhPublic, type NamedDhGroup } from '../crypto/dh.js';
+import { modpGroupByPrime } from '../crypto/modp-groups.js';
 import { Reader } from '../wire/reader.js';
 import { Writer } from '../wire/writer.js';
 import { i2osp } from '../crypto/bigint.js';
@@ -20,6 +27,16 @@ const isFfdhe = (g: number) => g >= 256 && g <= 511;
 /** Exponent size for a custom group, by the strength estimates RFC 7919 Appendix A uses. */
 function exponentBitsFor(pBits: number): number {
   return pBits <= 2048 ? 256 : pBits <= 3072 ? 320 : pBits <= 4096 ? 384 : 448;
+}
+
+/** The RFC 7919 or RFC 3526 group whose prime is p (exact match), if any. */
+function namedGroupByPrime(p: bigint): NamedDhGroup | undefined {
+  return ffdheGroupByPrime(p) ?? modpGroupByPrime(p);
+}
+
+/** Our private exponent size for p: the named group's (e.g. 512 for modp8192), else by p's size. */
+export function dhExponentBits(p: bigint): number {
+  return namedGroupByPrime(p)?.exponentBits ?? exponentBitsFor(bitLength(p));
 }
 
 interface ServerGroup {
@@ -44,13 +61,14 @@ export function pickDhGroup(ctx: Pick<KxContext, 'clientGroups' | 'groups' | 'op
   }
   const custom = customParams(ctx.options);
   if (custom) {
-    const named = ffdheGroupByPrime(custom.p);
+    // A dhparam holding a known prime is reported (and sized) as that group.
+    const named = namedGroupByPrime(custom.p);
     return named ? fromGroup(named) : { p: custom.p, g: custom.g, exponentBits: exponentBitsFor(bitLength(custom.p)), name: `custom-${bitLength(custom.p)}` };
   }
   return fromGroup(ffdheGroup(256)!);
 }
 
-function fromGroup(g: DhGroup): ServerGroup {
+function fromGroup(g: NamedDhGroup): ServerGroup {
   return { p: g.p, g: g.g, exponentBits: g.exponentBits, name: g.name };
 }
 
@@ -74,8 +92,15 @@ export function checkServerGroup(p: bigint, g: bigint, options: Readonly<Record<
     if (g !== named.g) throw new TLSError('illegal_parameter', `${named.name} with generator ${g} instead of ${named.g}`);
     return named.name;
   }
-  if (options.allowCustomDHGroups !== true) throw new TLSError('insufficient_security', `server sent a ${bitLength(p)}-bit DH group that is not an RFC 7919 group (allowCustomDHGroups is off)`);
   const min = typeof options.minDHSize === 'number' ? options.minDHSize : DEFAULT_MIN_DH_SIZE;
+  const modp = modpGroupByPrime(p);
+  if (modp) {
+    if (g !== modp.g) throw new TLSError('illegal_parameter', `${modp.name} with generator ${g} instead of ${modp.g}`);
+    // Well known, but the user's floor still holds (e.g. minDHSize 3072 refuses modp2048).
+    if (modp.bits < min) throw new TLSError('insufficient_security', `DH group ${modp.name} (${modp.bits} bits) is below the minimum of ${min}`);
+    return modp.name;
+  }
+  if (options.allowCustomDHGroups !== true) throw new TLSError('insufficient_security', `server sent a ${bitLength(p)}-bit DH group that is not an RFC 7919 or RFC 3526 group (allowCustomDHGroups is off)`);
   if (p % 2n === 0n) throw new TLSError('illegal_parameter', 'DH prime is even');
   if (bitLength(p) < min) throw new TLSError('insufficient_security', `DH group of ${bitLength(p)} bits is below the minimum of ${min}`);
   // A huge prime is a CPU attack on the client (a 65536-bit modexp takes seconds); OpenSSL caps at 10000.
@@ -126,8 +151,7 @@ export class DheState {
 
   clientShare(): { message: Uint8Array; secret: Uint8Array } {
     if (!this.peer) throw new TLSError('internal_error', 'DHE client share before server params');
-    const named = ffdheGroupByPrime(this.p);
-    const kp = generateDhKeyPair(this.p, this.g, named?.exponentBits ?? exponentBitsFor(bitLength(this.p)));
+    const kp = generateDhKeyPair(this.p, this.g, dhExponentBits(this.p));
     const secret = dhSharedSecret(this.p, this.peer, kp.x);
     return { message: new Writer().vec16(kp.publicKey).finish(), secret };
   }

@@ -42,9 +42,9 @@ export interface CommonOptions {
 export interface ClientOptions extends CommonOptions {
   /** RFC 4279: return the identity and key for the server's hint (may be async). Enables PSK suites. */
   pskCallback?: ClientPskCallback;
-  /** Accept DHE groups that are not RFC 7919 groups (default false). */
+  /** Accept DHE groups that are neither RFC 7919 nor RFC 3526 groups (default false). */
   allowCustomDHGroups?: boolean;
-  /** Smallest custom DH prime accepted, in bits (default 2048). */
+  /** Smallest RFC 3526 or custom DH prime accepted, in bits (default 2048). */
   minDHSize?: number;
   host?: string;
   port?: number;

@@ -1,10 +1,11 @@
 // Hostile finite-field DH input, both directions, with scripted peers (spec/hostile/helpers + our
 // helpers/hostile-kx.ts): public values 0, 1, p−1 and p (RFC 7919 §5.1: 1 < Y < p−1) from a server and
 // from a client; groups the client policy refuses — a 1024-bit custom prime, a custom prime without
-// allowCustomDHGroups, an even "prime", generators outside 1 < g < p−1, an RFC 7919 prime with the
-// wrong generator. Each time: the right alert on the wire, the same error from the API, no crash.
+// allowCustomDHGroups, an even "prime", generators outside 1 < g < p−1, an RFC 7919 or RFC 3526 prime
+// with the wrong generator, an RFC 3526 prime below minDHSize. Each time: the right alert on the wire, the same error from the API, no crash.
 import { expect } from 'chai';
 import { FFDHE2048 } from '../../lib/crypto/dh.js';
+import { MODP2048 } from '../../lib/crypto/modp-groups.js';
 import { parseDhParams } from '../../lib/kx/dh-params.js';
 import { Writer } from '../../lib/wire/writer.js';
 import { HandshakeType } from '../../lib/handshake/handshake-type.js';
@@ -53,13 +54,13 @@ describe('classical: hostile DH parameters and public values', function () {
 
     it('a 1024-bit custom prime → insufficient_security, even with allowCustomDHGroups', async () => {
       const { p, g } = parseDhParams(dhParams('dh1024'));
-      await refuses({ p, g }, 'insufficient_security', /not an RFC 7919 group/);
+      await refuses({ p, g }, 'insufficient_security', /not an RFC 7919 or RFC 3526 group/);
       await refuses({ p, g }, 'insufficient_security', /1024 bits is below the minimum of 2048/, { allowCustomDHGroups: true });
     });
 
     it('a 2048-bit custom prime without allowCustomDHGroups → insufficient_security', async () => {
       const { p, g } = parseDhParams(dhParams('dh2048'));
-      await refuses({ p, g }, 'insufficient_security', /not an RFC 7919 group \(allowCustomDHGroups is off\)/);
+      await refuses({ p, g }, 'insufficient_security', /not an RFC 7919 or RFC 3526 group \(allowCustomDHGroups is off\)/);
     });
 
     it('custom groups: an even p, and g ∈ {0, 1, p−1} → illegal_parameter', async () => {
@@ -71,6 +72,14 @@ describe('classical: hostile DH parameters and public values', function () {
 
     it('ffdhe2048 with a generator other than 2 → illegal_parameter', () =>
       refuses({ p: P, g: 5n, ys: be(25n, LEN) }, 'illegal_parameter', /ffdhe2048 with generator 5/));
+
+    it('RFC 3526 modp2048 with a generator other than 2 → illegal_parameter, even with allowCustomDHGroups', async () => {
+      await refuses({ p: MODP2048.p, g: 5n, ys: be(25n, LEN) }, 'illegal_parameter', /modp2048 with generator 5 instead of 2/);
+      await refuses({ p: MODP2048.p, g: 5n, ys: be(25n, LEN) }, 'illegal_parameter', /modp2048 with generator 5/, { allowCustomDHGroups: true });
+    });
+
+    it('RFC 3526 modp2048 with minDHSize 3072 → insufficient_security', () =>
+      refuses({ p: MODP2048.p, g: 2n, ys: be(4n, LEN) }, 'insufficient_security', /modp2048 \(2048 bits\) is below the minimum of 3072/, { minDHSize: 3072 }));
   });
 
   describe('qtls server ← hostile DHE client', () => {

@@ -1,11 +1,13 @@
 // Finite-field DHE (RFC 5246 §7.4.3, RFC 7919): the three DHE_RSA AEAD suites, group choice by the
 // server among the client's offered FFDHE groups (RFC 7919 §4), the server's `dhparam` option, and the
-// client's group policy (RFC 7919 groups, or custom groups only with allowCustomDHGroups and at least
-// minDHSize bits) — qtls against itself, openssl s_client/s_server and node:tls.
+// client's group policy (RFC 7919 groups; RFC 3526 MODP groups of at least minDHSize bits, what OpenSSL 3
+// and node send without a dhparam; custom groups only with allowCustomDHGroups and at least minDHSize
+// bits) — qtls against itself, openssl s_client/s_server and node:tls.
 import { expect } from 'chai';
 import { useCleanup } from '../helpers/cleanup.js';
 import { CERTS, ca } from '../helpers/fixtures.js';
 import { requireOpenssl, runOpensslClient, startOpensslServer } from '../helpers/openssl.js';
+import { MODP2048 } from '../../lib/crypto/modp-groups.js';
 import { RSA_SERVER, dhParams, dhPath, runClient, show, startServer } from './helpers/endpoints.js';
 
 const DHE_SUITES = ['DHE-RSA-AES128-GCM-SHA256', 'DHE-RSA-AES256-GCM-SHA384', 'DHE-RSA-CHACHA20-POLY1305'] as const;
@@ -79,12 +81,22 @@ describe('classical: DHE', function () {
       expect((await named.next()).kx.group).to.equal('ffdhe3072');
     });
 
+    it('a dhparam holding an RFC 3526 prime is that named group on both sides (no custom-group opt-in)', async () => {
+      // PKCS#3 DHParameter DER: SEQUENCE { INTEGER p (257 bytes with the sign octet), INTEGER 2 }.
+      const der = Buffer.concat([Buffer.from('308201080282010100', 'hex'), Buffer.from(MODP2048.p.toString(16), 'hex'), Buffer.from('020102', 'hex')]);
+      const server = await startServer('qtls', { ...RSA_SERVER, dhparam: der }, cleanup);
+      const c = await runClient('qtls', server.port, { ca: ca(), ciphers: DHE_CIPHERS, groups: 'X25519' });
+      expect(c.error, show(c)).to.equal(undefined);
+      expect(c.ephemeral, show(c)).to.deep.equal(DH('modp2048', 2048));
+      expect((await server.next()).kx.group).to.equal('modp2048');
+    });
+
     it('a custom dhparam group: refused by default (insufficient_security), accepted with allowCustomDHGroups', async () => {
       const server = await startServer('qtls', { ...RSA_SERVER, dhparam: dhParams('dh2048') }, cleanup);
       const refused = await runClient('qtls', server.port, { ca: ca(), ciphers: DHE_CIPHERS, groups: 'X25519' });
       expect(refused.error?.alert, show(refused)).to.equal('insufficient_security');
       expect(refused.error?.origin).to.equal('local');
-      expect(refused.error?.message).to.match(/not an RFC 7919 group/);
+      expect(refused.error?.message).to.match(/not an RFC 7919 or RFC 3526 group/);
       const e = await server.nextError();
       expect(e.alert).to.equal('insufficient_security');
       expect(e.origin).to.equal('remote');
@@ -160,21 +172,44 @@ describe('classical: DHE', function () {
       }
     });
 
-    it('OpenSSL\'s default (RFC 3526 MODP) group needs allowCustomDHGroups; a custom -dhparam group too', async () => {
+    // No -dhparam: SSL_CTX_set_dh_auto picks the RFC 3526 group by the certificate's strength (RSA-2048,
+    // 112 bits → modp2048). OpenSSL 3.0 ignores the ffdhe groups of a TLS 1.2 ClientHello: the client's
+    // offer of ffdhe2048/3072/4096 (checked in the trace) changes nothing.
+    it('no -dhparam: OpenSSL\'s default group, RFC 3526 modp2048, is accepted by default for each DHE suite', async () => {
+      const auto = await startOpensslServer({ certs: [CERTS.rsa], ciphers: DHE_CIPHERS }, cleanup);
+      for (const suite of DHE_SUITES) {
+        const mark = auto.mark();
+        const c = await runClient('qtls', auto.port, { ca: ca(), ciphers: suite }, 'hello\n');
+        const conn = await auto.connection(mark);
+        const why = `${suite}\n${show(c)}\n${conn.diagnostics}`;
+        expect(c.error, why).to.equal(undefined);
+        expect(c.cipher, why).to.equal(suite);
+        expect(c.received.toString(), why).to.equal('olleh\n');
+        expect(c.kx.group, why).to.equal('modp2048');
+        expect(c.ephemeral, why).to.deep.equal(DH('modp2048', 2048));
+        expect(conn.cipher, why).to.equal(suite);
+        // What was on the wire: ffdhe offered, the RFC 3526 §3 prime and g = 2 sent back.
+        expect(conn.trace, why).to.match(/extension_type=supported_groups[\s\S]*ffdhe2048 \(256\)/);
+        expect(conn.trace, why).to.include(`dh_p (len=256): ${MODP2048.p.toString(16).toUpperCase()}\n`);
+        expect(conn.trace, why).to.match(/dh_g \(len=1\): 02/);
+      }
+    });
+
+    it('no -dhparam, minDHSize 3072: modp2048 refused (insufficient_security); a custom -dhparam group still needs allowCustomDHGroups', async () => {
       const auto = await startOpensslServer({ certs: [CERTS.rsa], ciphers: DHE_CIPHERS }, cleanup);
       let mark = auto.mark();
-      const refused = await runClient('qtls', auto.port, { ca: ca() });
+      const refused = await runClient('qtls', auto.port, { ca: ca(), minDHSize: 3072 });
       let conn = await auto.connection(mark);
       expect(refused.error?.alert, show(refused)).to.equal('insufficient_security');
+      expect(refused.error?.message).to.match(/modp2048 \(2048 bits\) is below the minimum of 3072/);
       expect(conn.facts.alertsIn, conn.diagnostics).to.deep.equal(['insufficient security']);
-      mark = auto.mark();
-      const ok = await runClient('qtls', auto.port, { ca: ca(), allowCustomDHGroups: true }, 'hello\n');
-      conn = await auto.connection(mark);
-      expect(ok.error, `${show(ok)}\n${conn.diagnostics}`).to.equal(undefined);
-      expect(ok.kx.group).to.equal('custom-2048');
-      expect(ok.received.toString()).to.equal('olleh\n');
 
       const custom = await startOpensslServer({ certs: [CERTS.rsa], ciphers: DHE_CIPHERS, args: ['-dhparam', dhPath('dh2048')] }, cleanup);
+      mark = custom.mark();
+      const no = await runClient('qtls', custom.port, { ca: ca() });
+      conn = await custom.connection(mark);
+      expect(no.error?.alert, show(no)).to.equal('insufficient_security');
+      expect(no.error?.message).to.match(/not an RFC 7919 or RFC 3526 group/);
       mark = custom.mark();
       const c = await runClient('qtls', custom.port, { ca: ca(), allowCustomDHGroups: true }, 'hello\n');
       conn = await custom.connection(mark);
@@ -226,14 +261,22 @@ describe('classical: DHE', function () {
       }
     });
 
-    it('qtls client → node server with dhparam "auto": a custom group, so only with allowCustomDHGroups', async () => {
+    // node 20 (OpenSSL 3.0), dhparam 'auto': OpenSSL's automatic group, as s_server without -dhparam —
+    // RFC 3526 modp2048 for this RSA-2048 certificate, whatever ffdhe groups the client offers.
+    it('qtls client → node server with dhparam "auto": RFC 3526 modp2048, accepted by default; refused with minDHSize 3072', async () => {
       const server = await nodeServer('auto');
-      const refused = await runClient('qtls', server.port, { ca: ca() });
+      for (const suite of DHE_SUITES) {
+        const c = await runClient('qtls', server.port, { ca: ca(), ciphers: suite });
+        expect(c.error, show(c)).to.equal(undefined);
+        expect(c.cipher).to.equal(suite);
+        expect(c.received.toString()).to.equal('ping');
+        expect(c.kx.group).to.equal('modp2048');
+        expect(c.ephemeral).to.deep.equal(DH('modp2048', 2048));
+        expect((await server.next()).cipher).to.equal(suite);
+      }
+      const refused = await runClient('qtls', server.port, { ca: ca(), minDHSize: 3072 });
       expect(refused.error?.alert, show(refused)).to.equal('insufficient_security');
       expect((await server.nextError()).message).to.match(/insufficient security/i);
-      const ok = await runClient('qtls', server.port, { ca: ca(), allowCustomDHGroups: true });
-      expect(ok.error, show(ok)).to.equal(undefined);
-      expect(ok.kx.group).to.match(/^custom-\d+$/);
     });
   });
 });

@@ -44,8 +44,8 @@ describe('hostile/dhe: finite-field Diffie-Hellman under attack', function () {
     it('Ys = 0 → illegal_parameter', () => run(() => dhParams(bytes(P), bytes(2n, 1), new Uint8Array([0])), { alert: 'illegal_parameter', message: /DH public value out of range/ }));
     it('the ffdhe2048 prime with generator 5 → illegal_parameter', () =>
       run(() => dhParams(bytes(P), bytes(5n, 1), bytes(12345n)), { alert: 'illegal_parameter', message: /ffdhe2048 with generator 5 instead of 2/ }));
-    it('a 1024-bit group that is not an RFC 7919 group → insufficient_security', () =>
-      run(() => dhParams(bytes((1n << 1023n) + 12345n, 128), bytes(2n, 1), bytes(3n, 128)), { alert: 'insufficient_security', message: /not an RFC 7919 group/ }));
+    it('a 1024-bit group that is not an RFC 7919 or RFC 3526 group → insufficient_security', () =>
+      run(() => dhParams(bytes((1n << 1023n) + 12345n, 128), bytes(2n, 1), bytes(3n, 128)), { alert: 'insufficient_security', message: /not an RFC 7919 or RFC 3526 group/ }));
     it('custom groups allowed, but an even "prime" → illegal_parameter', () =>
       run(() => dhParams(bytes(P + 1n), bytes(2n, 1), bytes(3n)), { alert: 'illegal_parameter', message: /DH prime is even/ }, { allowCustomDHGroups: true }));
     it('custom groups allowed, but 1024 bits (below minDHSize) → insufficient_security', () =>
