@@ -85,20 +85,20 @@ function customParams(options: Readonly<Record<string, unknown>>): DhParams | un
   return p;
 }
 
+/** node:tls minDHSize: the smallest DH prime, in bits, the client accepts (default 2048). */
+export function minDhSize(options: Readonly<Record<string, unknown>>): number {
+  return typeof options.minDHSize === 'number' ? options.minDHSize : DEFAULT_MIN_DH_SIZE;
+}
+
 /** Client-side policy check of the server's group (see the comment at the top). */
 export function checkServerGroup(p: bigint, g: bigint, options: Readonly<Record<string, unknown>>): string {
-  const named = ffdheGroupByPrime(p);
+  const min = minDhSize(options);
+  const named = ffdheGroupByPrime(p) ?? modpGroupByPrime(p);
   if (named) {
     if (g !== named.g) throw new TLSError('illegal_parameter', `${named.name} with generator ${g} instead of ${named.g}`);
+    // Well known, but the user's floor still holds (e.g. minDHSize 3072 refuses ffdhe2048 and modp2048).
+    if (named.bits < min) throw new TLSError('insufficient_security', `DH group ${named.name} (${named.bits} bits) is below the minimum of ${min}`);
     return named.name;
-  }
-  const min = typeof options.minDHSize === 'number' ? options.minDHSize : DEFAULT_MIN_DH_SIZE;
-  const modp = modpGroupByPrime(p);
-  if (modp) {
-    if (g !== modp.g) throw new TLSError('illegal_parameter', `${modp.name} with generator ${g} instead of ${modp.g}`);
-    // Well known, but the user's floor still holds (e.g. minDHSize 3072 refuses modp2048).
-    if (modp.bits < min) throw new TLSError('insufficient_security', `DH group ${modp.name} (${modp.bits} bits) is below the minimum of ${min}`);
-    return modp.name;
   }
   if (options.allowCustomDHGroups !== true) throw new TLSError('insufficient_security', `server sent a ${bitLength(p)}-bit DH group that is not an RFC 7919 or RFC 3526 group (allowCustomDHGroups is off)`);
   if (p % 2n === 0n) throw new TLSError('illegal_parameter', 'DH prime is even');

@@ -13,6 +13,8 @@ import { toHex } from '../wire/bytes.js';
 import type { TraceEvent } from '../handshake/engine.js';
 import type { CheckServerIdentity } from '../handshake/peer-auth.js';
 import type { ClientPskCallback, ServerPskCallback } from '../kx/psk.js';
+import { minDhSize } from '../kx/dhe.js';
+import { ffdheGroup } from '../crypto/dh.js';
 import type { QkdOptions } from '../kx/qkd-options.js';
 
 export interface CommonOptions {
@@ -44,7 +46,7 @@ export interface ClientOptions extends CommonOptions {
   pskCallback?: ClientPskCallback;
   /** Accept DHE groups that are neither RFC 7919 nor RFC 3526 groups (default false). */
   allowCustomDHGroups?: boolean;
-  /** Smallest RFC 3526 or custom DH prime accepted, in bits (default 2048). */
+  /** Smallest DH prime accepted, in bits (default 2048), for every group; smaller RFC 7919 groups are not offered. */
   minDHSize?: number;
   host?: string;
   port?: number;
@@ -108,9 +110,12 @@ export function clientConfig(options: ClientOptions): Omit<ClientConfig, 'signal
   checkVersions(options);
   const host = options.host ?? 'localhost';
   const servername = options.servername ?? (isIP(host) ? undefined : host);
+  // Don't offer an RFC 7919 group we would refuse when the server picks it (minDHSize).
+  const min = minDhSize(options as Record<string, unknown>);
+  const groups = parseGroups(options.groups ?? options.ecdhCurve).filter((g) => (ffdheGroup(g)?.bits ?? Infinity) >= min);
   return {
     suites: resolveSuites(options.ciphers, options),
-    groups: parseGroups(options.groups ?? options.ecdhCurve),
+    groups,
     signatureSchemes: parseSignatureSchemes(options.sigalgs),
     alpnProtocols: parseAlpnOption(options.ALPNProtocols),
     servername: servername && !isIP(servername) ? servername : undefined,

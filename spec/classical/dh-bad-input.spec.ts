@@ -78,6 +78,9 @@ describe('classical: hostile DH parameters and public values', function () {
       await refuses({ p: MODP2048.p, g: 5n, ys: be(25n, LEN) }, 'illegal_parameter', /modp2048 with generator 5/, { allowCustomDHGroups: true });
     });
 
+    it('RFC 7919 ffdhe2048 (not offered) with minDHSize 3072 → insufficient_security', () =>
+      refuses({ p: P, g: 2n, ys: be(4n, LEN) }, 'insufficient_security', /ffdhe2048 \(2048 bits\) is below the minimum of 3072/, { minDHSize: 3072 }));
+
     it('RFC 3526 modp2048 with minDHSize 3072 → insufficient_security', () =>
       refuses({ p: MODP2048.p, g: 2n, ys: be(4n, LEN) }, 'insufficient_security', /modp2048 \(2048 bits\) is below the minimum of 3072/, { minDHSize: 3072 }));
   });

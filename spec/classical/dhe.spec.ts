@@ -44,6 +44,14 @@ describe('classical: DHE', function () {
       expect((await server.next()).kx.group).to.equal('ffdhe3072');
     });
 
+    it('minDHSize 3072: the client does not offer ffdhe2048, so a server preferring it picks ffdhe3072', async () => {
+      const server = await startServer('qtls', { ...RSA_SERVER, groups: 'ffdhe2048:ffdhe3072:X25519' }, cleanup);
+      const c = await runClient('qtls', server.port, { ca: ca(), ciphers: DHE_CIPHERS, minDHSize: 3072 });
+      expect(c.error, show(c)).to.equal(undefined);
+      expect(c.kx.group, show(c)).to.equal('ffdhe3072');
+      expect((await server.next()).kx.group).to.equal('ffdhe3072');
+    });
+
     it('ffdhe4096 (the one 4096-bit handshake of this suite)', async () => {
       await startServer('qtls', { ...RSA_SERVER }, cleanup).then(async (server) => {
         const c = await runClient('qtls', server.port, { ca: ca(), ciphers: 'DHE-RSA-AES256-GCM-SHA384', groups: 'ffdhe4096' });
