@@ -14,3 +14,5 @@ export { rootCertificates } from './pki/trust-store.js';
 export { formatTraceEvent, traceWriter } from './debug/trace.js';
 export type { TraceEvent } from './handshake/engine.js';
 export { createHttpsServer, qtlsConnection } from './net/https.js';
+export type { ALPNCallback } from './net/alpn-callback.js';
+export type { SniContext } from './net/sni-contexts.js';

@@ -215,7 +215,9 @@ export async function clientHandshake(engine: Engine, cfg: ClientConfig): Promis
     suite, version: 'TLSv1.2', sessionId: sh.sessionId, masterSecret: master, extendedMasterSecret: ems, clientRandom,
     serverRandom: sh.random, alpnProtocol: negotiated.alpn, servername: cfg.servername, peerCertificates,
     verifiedChain: auth.verifiedChain, authorized: auth.authorized, authorizationError: auth.authorizationError,
-    kxInfo: info, peerSignatureScheme, resumed: false, ticket,
+    kxInfo: info, peerSignatureScheme, resumed: false, ticket, localCertificate: clientCert?.cert.leaf,
+    // OpenSSL's shared list on a client: the server's CertificateRequest order, filtered by ours.
+    sharedSignatureSchemes: certRequest?.signatureSchemes.filter((s) => cfg.signatureSchemes.includes(s)) ?? [],
   };
 }
 

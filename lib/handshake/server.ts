@@ -42,6 +42,11 @@ export interface ServerConfig {
   groups: number[];
   signatureSchemes: number[];
   alpnProtocols: string[];
+  /**
+   * Chooses among the client's ALPN protocols instead of alpnProtocols (node: ALPNCallback); called only
+   * when the client offers ALPN. undefined refuses them all (no_application_protocol).
+   */
+  selectAlpn?: (servername: string | undefined, protocols: string[]) => string | undefined;
   certificates: CertifiedKey[];
   /** Prefer our suite order over the client's (node: honorCipherOrder). */
   honorCipherOrder: boolean;
@@ -92,7 +97,7 @@ export async function serverHandshake(engine: Engine, cfg: ServerConfig): Promis
   const certificates = (await cfg.selectCertificates?.(offer.servername)) ?? cfg.certificates;
   const choice = pickSuite(cfg, offer, certificates);
   const { suite, provider, cert } = choice;
-  const alpn = pickAlpn(cfg.alpnProtocols, offer.alpn);
+  const alpn = negotiateAlpn(cfg, offer);
 
   // --- ServerHello (§7.4.1.3) ---
   const serverRandom = randomBytes(32);
@@ -211,7 +216,8 @@ export async function serverHandshake(engine: Engine, cfg: ServerConfig): Promis
     suite, version: 'TLSv1.2', sessionId, masterSecret: master, extendedMasterSecret: offer.ems, clientRandom: ch.random,
     serverRandom, alpnProtocol: alpn ?? false, servername: offer.servername, peerCertificates,
     verifiedChain: auth.verifiedChain, authorized: auth.authorized, authorizationError: auth.authorizationError,
-    kxInfo: info, peerSignatureScheme, resumed: false,
+    kxInfo: info, peerSignatureScheme, resumed: false, localCertificate: cert?.cert.leaf,
+    sharedSignatureSchemes: sharedSchemes(cfg, offer),
   };
 }
 
@@ -281,7 +287,7 @@ function sendTicket(engine: Engine, cfg: ServerConfig, state: SessionState): voi
 async function abbreviatedHandshake(engine: Engine, cfg: ServerConfig, offer: ClientOffer, state: SessionState, renewTicket: boolean): Promise<HandshakeResult> {
   const suite = cfg.suites.find((s) => s.id === state.suiteId)!;
   const ch = offer.hello;
-  const alpn = pickAlpn(cfg.alpnProtocols, offer.alpn);
+  const alpn = negotiateAlpn(cfg, offer);
   const serverRandom = randomBytes(32);
   const exts: Array<[number, Uint8Array]> = [];
   if (offer.secureRenegotiation) exts.push([ExtensionType.renegotiation_info, EMPTY_RENEGOTIATION_INFO]);
@@ -389,6 +395,27 @@ function pickSuite(
   // RFC 7919 §4: the client named FFDHE groups, none is acceptable, and no other suite works.
   if (noCommonFfdhe) throw new TLSError('insufficient_security', 'none of the FFDHE groups the client offered is acceptable, and no other cipher suite is in common (RFC 7919 §4)');
   throw new TLSError('handshake_failure', 'no cipher suite in common with the client (check ciphers, groups, signature algorithms and the certificate type)');
+}
+
+/**
+ * Signature schemes we and the client both accept. As OpenSSL: our order when we honor our own
+ * preferences (honorCipherOrder), else the client's; none when the client sent no signature_algorithms.
+ */
+function sharedSchemes(cfg: ServerConfig, offer: ClientOffer): number[] {
+  const theirs = offer.signatureSchemes ?? [];
+  return cfg.honorCipherOrder ? cfg.signatureSchemes.filter((s) => theirs.includes(s)) : theirs.filter((s) => cfg.signatureSchemes.includes(s));
+}
+
+function negotiateAlpn(cfg: ServerConfig, offer: ClientOffer): string | undefined {
+  if (!cfg.selectAlpn) return pickAlpn(cfg.alpnProtocols, offer.alpn);
+  if (!offer.alpn) return undefined;
+  const offered = offer.alpn.join(', ');
+  const p = cfg.selectAlpn(offer.servername, offer.alpn);
+  if (p === undefined) throw new TLSError('no_application_protocol', `the ALPN callback accepted none of the client's protocols (${offered})`);
+  // A protocol the client did not offer is a bug on our side (node's ERR_TLS_ALPN_CALLBACK_INVALID_RESULT).
+  if (typeof p !== 'string' || !offer.alpn.includes(p))
+    throw new TLSError('internal_error', `ALPN callback returned a value (${String(p)}) that did not match any of the client's offered protocols (${offered})`, 'local', { code: 'ERR_TLS_ALPN_CALLBACK_INVALID_RESULT' });
+  return p;
 }
 
 /** RFC 7301 §3.2: our first preference the client offered; none in common → no_application_protocol. */

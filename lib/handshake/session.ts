@@ -22,6 +22,13 @@ export interface HandshakeResult {
   kxInfo: Record<string, unknown>;
   /** Signature scheme the peer used on ServerKeyExchange/CertificateVerify, if any. */
   peerSignatureScheme: number | undefined;
+  /** The leaf of the certificate we sent in this handshake, if we sent one. */
+  localCertificate?: Certificate;
+  /**
+   * Signature schemes both sides accept, in the preferred side's order (OpenSSL's shared sigalgs):
+   * known once the peer has listed its own (server: ClientHello; client: CertificateRequest).
+   */
+  sharedSignatureSchemes?: number[];
   resumed: boolean;
   /** Client: the session ticket the server issued (RFC 5077), if any. */
   ticket?: { ticket: Uint8Array; lifetimeHint: number };

@@ -16,6 +16,7 @@ import type { ClientPskCallback, ServerPskCallback } from '../kx/psk.js';
 import { minDhSize } from '../kx/dhe.js';
 import { ffdheGroup } from '../crypto/dh.js';
 import type { QkdOptions } from '../kx/qkd-options.js';
+import type { ALPNCallback } from './alpn-callback.js';
 
 export interface CommonOptions {
   cert?: string | Buffer | Array<string | Buffer>;
@@ -78,6 +79,8 @@ export interface ServerOptions extends CommonOptions {
   honorCipherOrder?: boolean;
   /** Refuse clients without RFC 7627 extended master secret. */
   requireExtendedMasterSecret?: boolean;
+  /** Chooses among the client's ALPN protocols (node ≥ 20); excludes ALPNProtocols. */
+  ALPNCallback?: ALPNCallback;
   SNICallback?: (servername: string, cb: (err: Error | null, ctx?: { cert?: CommonOptions['cert']; key?: CommonOptions['key'] }) => void) => void;
 }
 

@@ -7,6 +7,8 @@ import { TLSSocket } from './tls-socket.js';
 import { SessionCache, type SessionStore } from '../handshake/session-cache.js';
 import { decodeSessionState } from '../handshake/session-state.js';
 import { TicketKeys } from '../handshake/tickets.js';
+import { alpnSelector } from './alpn-callback.js';
+import { SniContexts, type SniContext } from './sni-contexts.js';
 
 /** node:tls's default handshake timeout for servers. */
 const DEFAULT_HANDSHAKE_TIMEOUT = 120_000;
@@ -17,6 +19,8 @@ export class Server extends EventEmitter {
   private readonly options: ServerOptions;
   private readonly ticketKeys: TicketKeys;
   private readonly cache = new SessionCache();
+  private readonly contexts = new SniContexts();
+  private selectAlpn: ServerConfig['selectAlpn'];
   /** Session-ID resumption through node's newSession/resumeSession events when the user listens to them. */
   private readonly sessionStore: SessionStore = {
     lookup: (id) =>
@@ -42,6 +46,7 @@ export class Server extends EventEmitter {
     super();
     this.options = options;
     this.template = serverConfigTemplate(options);
+    this.selectAlpn = alpnSelector(options);
     this.ticketKeys = new TicketKeys(options.ticketKeys);
     if (secureConnectionListener) this.on('secureConnection', secureConnectionListener);
     this.net = netCreateServer((raw) => this.accept(raw));
@@ -58,6 +63,9 @@ export class Server extends EventEmitter {
         role: 'server',
         config: (signal, onKeylog) => ({
           ...this.template,
+          // As node: an SNICallback replaces the addContext() contexts (they feed node's default one).
+          selectCertificates: this.template.selectCertificates ?? (this.contexts.size > 0 ? async (name) => this.contexts.select(name) : undefined),
+          selectAlpn: this.selectAlpn,
           sessionStore: this.sessionStore,
           ticketKeys: this.options.sessionTickets === false ? undefined : this.ticketKeys,
           signal,
@@ -84,11 +92,21 @@ export class Server extends EventEmitter {
 
   /** Replace certificates/ciphers for new connections (node: setSecureContext). */
   setSecureContext(options: ServerOptions): void {
+    const selectAlpn = alpnSelector({ ...this.options, ...options });
     Object.assign(this.options, options);
     this.template = serverConfigTemplate(this.options);
+    this.selectAlpn = selectAlpn;
   }
 
-  /** Same arguments as net.Server#listen. */
+  /**
+   * Serve `context`'s certificate to clients whose SNI matches `hostname` (node: addContext). The
+   * hostname may hold `*` wildcards ('*.example.com'); the most recently added match wins; clients
+   * without SNI, or matching nothing, get the default certificate. Ignored when an SNICallback is set.
+   */
+  addContext(hostname: string, context: SniContext): void {
+    this.contexts.add(hostname, context);
+  }
+
   /** RFC 5077 ticket keys (node: getTicketKeys/setTicketKeys), 48 bytes per key. */
   getTicketKeys(): Buffer {
     return this.ticketKeys.get();
@@ -97,6 +115,7 @@ export class Server extends EventEmitter {
     this.ticketKeys.set(keys);
   }
 
+  /** Same arguments as net.Server#listen. */
   listen(...args: unknown[]): this {
     (this.net.listen as (...a: unknown[]) => unknown).apply(this.net, args);
     return this;

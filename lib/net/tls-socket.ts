@@ -1,4 +1,5 @@
 // TLSSocket: a stream.Duplex of plaintext over a transport Duplex of TLS records (node:tls-shaped).
+import { X509Certificate } from 'node:crypto';
 import { Duplex } from 'node:stream';
 import type { Socket } from 'node:net';
 import { TLSError } from '../alert.js';
@@ -13,6 +14,11 @@ import { AlertDescription, AlertLevel } from '../alert.js';
 import { encodeSessionState, nowSeconds, type SessionState } from '../handshake/session-state.js';
 import { prf } from '../crypto/prf.js';
 import { traceWriter } from '../debug/trace.js';
+import type { CertifiedKey } from '../handshake/config.js';
+import type { Certificate } from '../pki/x509.js';
+import { MAX_PLAINTEXT } from '../record/content-type.js';
+import { nodeSigalgName } from './sigalg-names.js';
+import { validateInt32 } from './validate.js';
 
 /** How long a transport may linger, discarding input, after we sent a fatal alert. */
 const LINGER_AFTER_ALERT_MS = 1000;
@@ -60,6 +66,8 @@ export class TLSSocket extends Duplex {
   private clientSession: Buffer | undefined;
   private remote: { address: string | undefined; port: number | undefined } | undefined;
   private forwardsTimeout = false;
+  /** The first certificate of our configuration (getCertificate() when we sent none). */
+  private configuredCertificate: Certificate | undefined;
 
   constructor(transport: Duplex, runner: HandshakeRunner, opts: { handshakeTimeout?: number; trace?: (e: TraceEvent) => void } = {}) {
     super({ allowHalfOpen: false });
@@ -133,8 +141,8 @@ export class TLSSocket extends Duplex {
     try {
       const result =
         runner.role === 'client'
-          ? await clientHandshake(this.engine, { ...runner.config(this.abort.signal, onKeylog), socket: this })
-          : await serverHandshake(this.engine, { ...runner.config(this.abort.signal, onKeylog), socket: this });
+          ? await clientHandshake(this.engine, this.noteConfig({ ...runner.config(this.abort.signal, onKeylog), socket: this }))
+          : await serverHandshake(this.engine, this.noteConfig({ ...runner.config(this.abort.signal, onKeylog), socket: this }));
       if (this.engine.error || this.destroyed) return;
       clearTimeout(this.handshakeTimer);
       this.session = result;
@@ -158,6 +166,11 @@ export class TLSSocket extends Duplex {
       // Errors from the engine are already recorded; others (config errors, bugs) become fatal here.
       this.engine.fail(err);
     }
+  }
+
+  private noteConfig<T extends { certificates: CertifiedKey[] }>(cfg: T): T {
+    this.configuredCertificate = cfg.certificates[0]?.leaf;
+    return cfg;
   }
 
   private postHandshake(type: number): void {
@@ -326,6 +339,53 @@ export class TLSSocket extends Duplex {
     return (detailed ? toPeerCertificate(leaf, chain.slice(1)) : toPeerCertificate(leaf)) as unknown as Record<string, unknown>;
   }
 
+  /** Our own certificate, in getPeerCertificate()'s shape (node: getCertificate); {} when we have none. */
+  getCertificate(): Record<string, unknown> {
+    const own = this.ownCertificate();
+    return own ? (toPeerCertificate(own) as unknown as Record<string, unknown>) : {};
+  }
+
+  /** The peer's certificate as a node:crypto X509Certificate; undefined when it sent none. */
+  getPeerX509Certificate(): X509Certificate | undefined {
+    const leaf = this.session?.peerCertificates[0];
+    return leaf && new X509Certificate(leaf.der);
+  }
+
+  /** Our own certificate as a node:crypto X509Certificate; undefined when we have none. */
+  getX509Certificate(): X509Certificate | undefined {
+    const own = this.ownCertificate();
+    return own && new X509Certificate(own.der);
+  }
+
+  /**
+   * The certificate we sent; if we sent none (not asked for, resumed, PSK) the first one configured:
+   * OpenSSL, and so node, report the certificate the connection would use rather than nothing.
+   */
+  private ownCertificate(): Certificate | undefined {
+    return this.session?.localCertificate ?? this.configuredCertificate;
+  }
+
+  /**
+   * Signature algorithms both sides accept, most preferred first, named as node names them
+   * ('ECDSA+SHA256', 'RSA-PSS+SHA256', 'Ed25519+UNDEF'…). As with OpenSSL: a server lists those its
+   * ClientHello shares with ours; a client those of the server's CertificateRequest (none without one);
+   * a resumed session none.
+   */
+  getSharedSigalgs(): string[] {
+    return (this.session?.sharedSignatureSchemes ?? []).map(nodeSigalgName).filter((n): n is string => n !== undefined);
+  }
+
+  /**
+   * Largest plaintext per record from now on, handshake records included (node: setMaxSendFragment).
+   * false, and no change, outside OpenSSL's range 512..16384.
+   */
+  setMaxSendFragment(size: number): boolean {
+    validateInt32(size, 'size');
+    if (size < 512 || size > MAX_PLAINTEXT) return false;
+    this.engine.records.maxFragment = size;
+    return true;
+  }
+
   /** node: { type: 'ECDH', name: 'X25519', size: 253 } on the client; we report it on both sides. */
   getEphemeralKeyInfo(): Record<string, unknown> {
     const info = this.session?.kxInfo ?? {};
@@ -397,6 +457,13 @@ export class TLSSocket extends Duplex {
     if (callback) process.nextTick(callback, err);
     return false;
   }
+
+  /**
+   * node: disableRenegotiation(). A no-op: qtls refuses every renegotiation request anyway, with a
+   * no_renegotiation warning alert (OpenSSL peers then abort). node, after this call, lets the
+   * renegotiation start and emits 'error' ERR_TLS_RENEGOTIATION_DISABLED on the socket instead.
+   */
+  disableRenegotiation(): void {}
 
   isSessionReused(): boolean {
     return this.session?.resumed ?? false;
