@@ -36,7 +36,8 @@ const GROUP_NAMES: Record<string, number> = {
 };
 
 export function groupCode(name: string): number {
-  const code = GROUP_NAMES[name.trim().toLowerCase()];
+  const key = name.trim().toLowerCase();
+  const code = Object.hasOwn(GROUP_NAMES, key) ? GROUP_NAMES[key] : undefined;
   if (code === undefined) throw new Error(`unknown group "${name}" (known: X25519, P-256, P-384, ffdhe2048, ffdhe3072, ffdhe4096)`);
   return code;
 }
@@ -49,15 +50,40 @@ export function parseGroups(value: unknown): number[] {
   return [...new Set(list)];
 }
 
+/**
+ * OpenSSL's "SIG+HASH" spelling (SSL_CTX_set1_sigalgs_list, what node's docs use, e.g.
+ * 'RSA-PSS+SHA256:ECDSA+SHA256'). OpenSSL maps RSA-PSS/PSS to the rsae scheme, the first of its table.
+ */
+const OPENSSL_SIGALG_NAMES: Record<string, number> = {
+  'rsa+sha1': SignatureScheme.rsa_pkcs1_sha1,
+  'rsa+sha256': SignatureScheme.rsa_pkcs1_sha256,
+  'rsa+sha384': SignatureScheme.rsa_pkcs1_sha384,
+  'rsa+sha512': SignatureScheme.rsa_pkcs1_sha512,
+  'ecdsa+sha1': SignatureScheme.ecdsa_sha1,
+  'ecdsa+sha256': SignatureScheme.ecdsa_secp256r1_sha256,
+  'ecdsa+sha384': SignatureScheme.ecdsa_secp384r1_sha384,
+  'ecdsa+sha512': SignatureScheme.ecdsa_secp521r1_sha512,
+  'rsa-pss+sha256': SignatureScheme.rsa_pss_rsae_sha256,
+  'rsa-pss+sha384': SignatureScheme.rsa_pss_rsae_sha384,
+  'rsa-pss+sha512': SignatureScheme.rsa_pss_rsae_sha512,
+  'pss+sha256': SignatureScheme.rsa_pss_rsae_sha256,
+  'pss+sha384': SignatureScheme.rsa_pss_rsae_sha384,
+  'pss+sha512': SignatureScheme.rsa_pss_rsae_sha512,
+};
+
+/** `sigalgs`: IANA names (ecdsa_secp256r1_sha256, ed25519…) or OpenSSL's SIG+HASH names, colon-separated. */
 export function parseSignatureSchemes(value: unknown): number[] {
   if (value === undefined) return [...DEFAULT_SIGNATURE_SCHEMES];
   if (typeof value !== 'string') throw new TypeError('sigalgs must be a colon-separated string');
   const names = SignatureScheme as Record<string, number>;
-  return value.split(/[:,\s]+/).filter(Boolean).map((n) => {
-    const code = names[n.toLowerCase()];
+  const list = value.split(/[:,\s]+/).filter(Boolean).map((n) => {
+    const key = n.toLowerCase();
+    const code = Object.hasOwn(names, key) ? names[key] : Object.hasOwn(OPENSSL_SIGALG_NAMES, key) ? OPENSSL_SIGALG_NAMES[key] : undefined;
     if (code === undefined) throw new Error(`unknown signature algorithm "${n}"`);
     return code;
   });
+  if (list.length === 0) throw new Error('sigalgs names no signature algorithm');
+  return [...new Set(list)];
 }
 
 /** ALPNProtocols as node accepts it: string[], Buffer[]/Uint8Array[], or one wire-format Buffer. */

@@ -2,7 +2,7 @@
 import { expect } from 'chai';
 import { readFileSync } from 'node:fs';
 import { connect, createServer } from '../../lib/index.js';
-import { parseAlpnOption, parseGroups } from '../../lib/handshake/config.js';
+import { parseAlpnOption, parseGroups, parseSignatureSchemes } from '../../lib/handshake/config.js';
 import { parseCipherList } from '../../lib/suites.js';
 
 const fx = (n: string) => readFileSync(new URL(`../../fixtures/pki/${n}`, import.meta.url));
@@ -28,7 +28,17 @@ describe('options', () => {
     expect(parseGroups('X25519:prime256v1:secp384r1:ffdhe3072')).to.deep.equal([29, 23, 24, 257]);
     expect(parseGroups('P-256:P-384')).to.deep.equal([23, 24]);
     expect(() => parseGroups('brainpoolP256r1')).to.throw(/unknown group "brainpoolP256r1"/);
+    expect(() => parseGroups('constructor'), 'an Object.prototype member is no group').to.throw(/unknown group "constructor"/);
     expect(() => connect({ host: '127.0.0.1', port: 1, ecdhCurve: 'nope' })).to.throw(/unknown group/);
+  });
+
+  it('sigalgs accepts IANA names and OpenSSL\'s SIG+HASH names (as node), and refuses unknown or empty lists', () => {
+    expect(parseSignatureSchemes('ecdsa_secp256r1_sha256:ed25519')).to.deep.equal([0x0403, 0x0807]);
+    expect(parseSignatureSchemes('RSA-PSS+SHA256:ECDSA+SHA384:RSA+SHA256:PSS+SHA512:ed25519')).to.deep.equal([0x0804, 0x0503, 0x0401, 0x0806, 0x0807]);
+    expect(parseSignatureSchemes('ecdsa+sha256:ECDSA+SHA256')).to.deep.equal([0x0403]);
+    for (const bad of ['ECDSA+MD5', 'constructor', 'toString', 'RSA+'])
+      expect(() => parseSignatureSchemes(bad), bad).to.throw(/unknown signature algorithm/);
+    expect(() => parseSignatureSchemes('')).to.throw(/names no signature algorithm/);
   });
 
   it('ALPNProtocols accepts an array of strings or Buffers, or node\'s wire-format Buffer', () => {

@@ -116,6 +116,14 @@ describe('interop: getCertificate, X509 certificates, getSharedSigalgs, disableR
       });
     }
 
+    it('sigalgs in OpenSSL\'s SIG+HASH spelling (node\'s documented form) mean the same on both stacks', async () => {
+      const sopts = { ...serverCert('ecdsa-p256'), sigalgs: 'ECDSA+SHA384:RSA-PSS+SHA256:ed25519:RSA+SHA256:ECDSA+SHA256' };
+      const copts = { sigalgs: 'ECDSA+SHA256:RSA+SHA256:ed25519:RSA-PSS+SHA256:RSA+SHA512:ECDSA+SHA384' };
+      const ref = (await pair('node', 'node', sopts, copts)).server.getSharedSigalgs();
+      expect(ref).to.deep.equal(['ECDSA+SHA384', 'RSA-PSS+SHA256', 'Ed25519+UNDEF', 'RSA+SHA256', 'ECDSA+SHA256']);
+      expect((await pair('qtls', 'qtls', sopts, copts)).server.getSharedSigalgs()).to.deep.equal(ref);
+    });
+
     it("on a client: the server's CertificateRequest and ours, in the server's order, as node", async () => {
       const sopts = { ...serverCert('ecdsa-p256'), sigalgs: SERVER_SIGALGS, requestCert: true, ca: ca() };
       const copts = { ...CLIENT_CERT, sigalgs: CLIENT_SIGALGS };

@@ -69,7 +69,7 @@ export const CASCADE_VARIANTS: Readonly<Record<CascadeVariantName, CascadeVarian
 };
 
 export function cascadeVariant(name: string): CascadeVariant {
-  const v = (CASCADE_VARIANTS as Record<string, CascadeVariant | undefined>)[name];
+  const v = Object.hasOwn(CASCADE_VARIANTS, name) ? (CASCADE_VARIANTS as Record<string, CascadeVariant>)[name] : undefined;
   if (!v) throw new RangeError(`unknown Cascade variant '${name}' (expected one of ${Object.keys(CASCADE_VARIANTS).join(', ')})`);
   return v;
 }

@@ -160,6 +160,7 @@ describe('bb84 Bb84Link', function () {
       [{ eveFraction: 2 }, /eavesdropper/],
       [{ detectorEfficiency: 0 }, /detector efficiency/],
       [{ cascade: 'turbo' as never }, /unknown Cascade variant 'turbo'/],
+      [{ cascade: 'constructor' as never }, /unknown Cascade variant 'constructor'/], // not Object.prototype's
       [{ blockSize: 1000 }, /block size/],
       [{ blockSize: 5000, minSample: 3000 }, /too small to estimate/],
       [{ epsilon: 0 }, /epsilon/],
