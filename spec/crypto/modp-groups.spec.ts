@@ -10,6 +10,7 @@ import { i2osp, modPow } from '../../lib/crypto/bigint.js';
 import { checkServerGroup, dhExponentBits } from '../../lib/kx/dhe.js';
 import { TLSError } from '../../lib/alert.js';
 import { toHex } from '../../lib/wire/bytes.js';
+import { probablyPrime } from '../helpers/primes.js';
 
 /** p and g of `openssl genpkey -genparam -algorithm DH -pkeyopt group:modp_N` (its -text prints only the group name, so asn1parse). */
 function opensslGroup(bits: number): { p: bigint; g: bigint } {
@@ -20,26 +21,6 @@ function opensslGroup(bits: number): { p: bigint; g: bigint } {
   const ints = [...parsed.matchAll(/INTEGER\s*:([0-9A-F]+)/g)].map((m) => BigInt('0x' + m[1]));
   expect(ints).to.have.length(2);
   return { p: ints[0]!, g: ints[1]! };
-}
-
-/** Miller-Rabin with a few fixed bases: a probable-prime check, enough to catch a copy slip. */
-function probablyPrime(n: bigint, bases: bigint[]): boolean {
-  let d = n - 1n;
-  let s = 0;
-  while ((d & 1n) === 0n) {
-    d >>= 1n;
-    s++;
-  }
-  outer: for (const a of bases) {
-    let x = modPow(a, d, n);
-    if (x === 1n || x === n - 1n) continue;
-    for (let i = 1; i < s; i++) {
-      x = (x * x) % n;
-      if (x === n - 1n) continue outer;
-    }
-    return false;
-  }
-  return true;
 }
 
 // [group, RFC 3526 section, node:crypto name (the IKE group number), exponent bits]
