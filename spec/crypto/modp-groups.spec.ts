@@ -6,7 +6,7 @@ import { execFileSync } from 'node:child_process';
 import { getDiffieHellman } from 'node:crypto';
 import { MODP2048, MODP3072, MODP4096, MODP6144, MODP8192, MODP_GROUPS, modpGroupByPrime, type ModpGroup } from '../../lib/crypto/modp-groups.js';
 import { FFDHE2048, ffdheGroupByPrime, generateDhKeyPair, dhSharedSecret } from '../../lib/crypto/dh.js';
-import { i2osp, modPow } from '../../lib/crypto/bigint.js';
+import { i2osp } from '../../lib/crypto/bigint.js';
 import { checkServerGroup, dhExponentBits } from '../../lib/kx/dhe.js';
 import { TLSError } from '../../lib/alert.js';
 import { toHex } from '../../lib/wire/bytes.js';
