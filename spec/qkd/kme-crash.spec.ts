@@ -119,7 +119,9 @@ function checkStores(dir: string): { orphanUnits: number; ready: number; aborted
     }
     type U = { seq: number; owner: string; state: string; txid: string | null; bytes: Buffer | null };
     const rows = (db: Database.Database) => new Map((db.prepare('SELECT seq, owner, state, txid, bytes FROM units').all() as U[]).map((u) => [u.seq, u]));
-    const floor = (db: Database.Database) => Number((db.prepare("SELECT v FROM meta WHERE k = 'seq_floor'").get() as { v: string } | undefined)?.v ?? 0);
+    // A site compacts spent units below the lowest live unit of the same owner (store.compact).
+    const meta = (db: Database.Database, k: string) => Number((db.prepare('SELECT v FROM meta WHERE k = ?').get(k) as { v: string } | undefined)?.v ?? 0);
+    const floor = (db: Database.Database) => (owner: string) => Math.max(meta(db, 'seq_floor'), meta(db, `seq_floor_${owner}`));
     const ua = rows(a);
     const ub = rows(b);
     const fa = floor(a);
@@ -133,7 +135,7 @@ function checkStores(dir: string): { orphanUnits: number; ready: number; aborted
       if (!x || !y) {
         // Below the other site's compaction floor, the other site spent it and forgot it.
         const present = (x ?? y)!;
-        const otherFloor = x ? fb : fa;
+        const otherFloor = (x ? fb : fa)(present.owner);
         const t = present.state === 'reserved' ? txState(x ? a : b, present.txid) : 'none';
         if (seq < otherFloor && (present.state === 'spent' || t === 'confirmed')) {
           if (present.state === 'reserved') orphanUnits++;

@@ -191,6 +191,28 @@ describe('KME reservation protocol under failures', function () {
     expect(() => sites.B!.store.storePeerUnits([forged])).to.throw(/differs/);
   });
 
+  it('compaction is per owner: units one site spent go while the other site\'s older units sit unused; re-sent copies are not stored again', async function () {
+    // fill(8): seqs 1..8, A owns the odd ones. Only A's masters take keys; B's pool is never used.
+    for (let i = 0; i < 4; i++) {
+      const r = await sites.A!.encKeys('sae-a', ['sae-b'], 1, 256);
+      if (r.status !== 'ok') throw new Error(`enc_keys: ${r.status}`);
+      expect((await sites.B!.decKeys('sae-b', 'sae-a', [r.keys[0]!.keyId])).status).to.equal('ok');
+    }
+    for (const s of ['A', 'B'] as Site[]) {
+      sites[s]!.store.compact();
+      // seq 2 (B's, unused) no longer holds back the A units spent above it
+      expect(sites[s]!.store.dumpUnits().map((u) => `${u.seq}${u.owner}:${u.state}`)).to.deep.equal(['2B:ready', '4B:ready', '6B:ready', '8B:ready']);
+    }
+    // the filler re-sends old units (a duplicate delivery): nothing spent comes back
+    const again = Array.from({ length: 8 }, (_, i) => ({ seq: i + 1, owner: (i % 2 === 0 ? 'A' : 'B') as Site, bytes: new Uint8Array(32).fill(i + 1) }));
+    sites.B!.store.storePeerUnits(again);
+    expect(sites.B!.store.dumpUnits()).to.have.length(4);
+    expect(counts('B').A.ready).to.equal(0);
+    // the next new unit is stored as usual
+    sites.B!.store.storePeerUnits([{ seq: 9, owner: 'A', bytes: new Uint8Array(32).fill(9) }]);
+    expect(counts('B').A.ready).to.equal(1);
+  });
+
   it('004: an index is allocated once; the peer asking first makes the owner\'s site allocate it', async function () {
     const a = sites.A!;
     a.store.addStream({ ksid: '55555555-5555-4555-8555-555555555555', ownerSite: 'A', ownerApp: 'sae-a', peerApp: 'sae-b', chunkBytes: 32, announced: true, localOpen: true, qos: '{}', createdMs: 0 });

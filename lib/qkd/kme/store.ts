@@ -213,12 +213,14 @@ export class KeyStore {
   /**
    * Fill step 2 (peer of the filler): store units as `ready`. Idempotent: a unit already here (or spent
    * and compacted away) is skipped; the same seq with different bytes is a fatal inconsistency.
+   * Units arrive in sequence order (the filler re-sends its pending units before anything new), so a
+   * seq below any compaction floor was received before: it is a duplicate and skipped.
    */
   storePeerUnits(units: UnitIn[]): void {
     const get = this.db.prepare('SELECT bytes, owner FROM units WHERE seq = ?');
     const ins = this.db.prepare("INSERT INTO units (seq, owner, state, bytes) VALUES (?, ?, 'ready', ?)");
     this.db.transaction(() => {
-      const floor = Number(this.meta('seq_floor') ?? '0');
+      const floor = Math.max(...(['seq_floor', 'seq_floor_A', 'seq_floor_B'] as const).map((k) => Number(this.meta(k) ?? '0')));
       for (const u of units) {
         if (u.bytes.length !== this.unitBytes) throw new StoreConflictError('unit of the wrong size');
         if (u.seq < floor) continue;
@@ -234,16 +236,28 @@ export class KeyStore {
     })();
   }
 
-  /** Deletes spent units below the lowest live one and remembers that floor (storePeerUnits skips below it). */
+  /**
+   * Deletes spent units below the lowest live unit OF THE SAME OWNER and remembers those floors
+   * (storePeerUnits skips below them). Per owner, because one site's pool may sit unused for ever: its
+   * oldest unit would pin a single floor, and every unit the other site spends (one per 004 connection,
+   * say) would stay as a row. The `seq_floor` of old files (the lowest live unit of either owner) is kept.
+   */
   compact(): void {
     this.db.transaction(() => {
-      const r = this.db.prepare("SELECT MIN(seq) AS m FROM units WHERE state != 'spent'").get() as { m: number | null };
       const mx = this.db.prepare('SELECT MAX(seq) AS m FROM units').get() as { m: number | null };
       if (mx.m === null) return;
-      const floor = r.m ?? mx.m + 1;
-      this.db.prepare("DELETE FROM units WHERE state = 'spent' AND seq < ?").run(floor);
+      const floors: number[] = [];
+      for (const owner of ['A', 'B'] as const) {
+        const r = this.db.prepare("SELECT MIN(seq) AS m FROM units WHERE owner = ? AND state != 'spent'").get(owner) as { m: number | null };
+        const floor = r.m ?? mx.m + 1;
+        floors.push(floor);
+        this.db.prepare("DELETE FROM units WHERE owner = ? AND state = 'spent' AND seq < ?").run(owner, floor);
+        const old = Number(this.meta(`seq_floor_${owner}`) ?? '0');
+        if (floor > old) this.setMeta(`seq_floor_${owner}`, String(floor));
+      }
+      const both = Math.min(...floors);
       const old = Number(this.meta('seq_floor') ?? '0');
-      if (floor > old) this.setMeta('seq_floor', String(floor));
+      if (both > old) this.setMeta('seq_floor', String(both));
     })();
   }
 
