@@ -1,6 +1,9 @@
 // KeyDelivery over ETSI GS QKD 004. Key IDs are `<KSID>/<index>` (index in decimal).
 //   master: OPEN_CONNECT(source = me, destination = slave, NULL KSID) once per (slave, size) — the KME
 //           answers at once with status 1 "peer not yet connected" — then GET_KEY at the next index.
+//           A stream lives for the TTL the KME answered (QoS, seconds): the master moves to a new stream
+//           before the end (keeping a margin for the slave to fetch), and once more if the KME says the
+//           stream is gone (GET_KEY status 3: expired, or the slave closed it).
 //   slave:  OPEN_CONNECT(source = me, destination = master, the master's KSID) once per stream, then
 //           GET_KEY at the index from the key ID.
 import { KeyDeliveryError, type DeliveredKey, type KeyDelivery, type KeyRequestOptions } from '../key-delivery.js';
@@ -13,6 +16,20 @@ export interface Etsi004KeyDeliveryOptions extends Etsi004ClientOptions {
   saeId: string;
   /** Metadata room offered on GET_KEY; default 1024 bytes. */
   metadataSize?: number;
+  /** Clock for stream lifetimes, ms; default Date.now (tests inject one). */
+  now?: () => number;
+}
+
+interface MasterStream {
+  ksid: string;
+  next: number;
+  /** stop taking chunks from it at this time (ms): its TTL minus a margin for the slave; Infinity: no TTL */
+  retireAt: number;
+}
+
+/** The slave fetches after the master: stop using a stream this much before the KME closes it. */
+function retireMargin(ttlMs: number): number {
+  return Math.min(60_000, ttlMs / 4);
 }
 
 const KEY_ID_RE = /^([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})\/(0|[1-9]\d{0,9})$/;
@@ -32,7 +49,7 @@ export class Etsi004KeyDelivery implements KeyDelivery {
   readonly api = '004' as const;
   private readonly client: Etsi004Client;
   /** master side: open streams by `${slave}|${chunkBytes}` */
-  private readonly streams = new Map<string, Promise<{ ksid: string; next: number }>>();
+  private readonly streams = new Map<string, Promise<MasterStream>>();
   /** slave side: streams joined */
   private readonly joined = new Map<string, Promise<void>>();
 
@@ -47,15 +64,54 @@ export class Etsi004KeyDelivery implements KeyDelivery {
   async getKey(slaveSaeId: string, opts: KeyRequestOptions): Promise<DeliveredKey> {
     const chunk = chunkBytes(opts.sizeBits);
     const k = `${slaveSaeId}|${chunk}`;
+    for (let attempt = 0; ; attempt++) {
+      const { entry } = await this.masterStream(k, slaveSaeId, chunk, opts.signal);
+      const stream = await entry;
+      const index = stream.next++;
+      try {
+        return await this.fetch(stream.ksid, index, chunk, opts.signal);
+      } catch (e) {
+        // Status 3: the KME no longer has the stream open for us (its TTL ran out, or the slave closed it).
+        if (attempt === 0 && e instanceof KeyDeliveryError && e.status === Status004.PEER_APP_NOT_CONNECTED) {
+          this.retire(k, entry);
+          continue;
+        }
+        throw e;
+      }
+    }
+  }
+
+  /** The master's current stream to `slave` for this size: a new one when there is none or it is due to retire. */
+  private async masterStream(k: string, slaveSaeId: string, chunk: number, signal?: AbortSignal): Promise<{ entry: Promise<MasterStream> }> {
+    const now = this.o.now ?? Date.now;
+    const have = this.streams.get(k);
+    if (have) {
+      const r = await have.catch(() => undefined);
+      if (r && now() < r.retireAt) return { entry: have };
+      if (r) this.retire(k, have);
+    }
     let s = this.streams.get(k);
     if (!s) {
-      s = this.open(saeUri(slaveSaeId), chunk, undefined, opts.signal).then((ksid) => ({ ksid, next: 0 }));
+      const t0 = now();
+      s = this.open(saeUri(slaveSaeId), chunk, undefined, signal).then(({ ksid, ttl }) => ({
+        ksid,
+        next: 0,
+        retireAt: ttl > 0 ? t0 + ttl * 1000 - retireMargin(ttl * 1000) : Infinity,
+      }));
       this.streams.set(k, s);
-      s.catch(() => this.streams.delete(k));
+      const mine = s;
+      s.catch(() => {
+        if (this.streams.get(k) === mine) this.streams.delete(k);
+      });
     }
-    const stream = await s;
-    const index = stream.next++;
-    return this.fetch(stream.ksid, index, chunk, opts.signal);
+    return { entry: s };
+  }
+
+  /** Stop using a master stream; CLOSE it at the KME (best effort) so it does not wait for its TTL there. */
+  private retire(k: string, entry: Promise<MasterStream>): void {
+    if (this.streams.get(k) !== entry) return;
+    this.streams.delete(k);
+    entry.then((r) => this.client.close(r.ksid)).catch(() => undefined);
   }
 
   async getKeyById(masterSaeId: string, keyId: string, opts: KeyRequestOptions): Promise<DeliveredKey> {
@@ -64,7 +120,7 @@ export class Etsi004KeyDelivery implements KeyDelivery {
     if (!id) throw new KeyDeliveryError('not-found', { kme: this.client.kme, reason: `not a 004 key ID: ${keyId}` });
     let j = this.joined.get(id.ksid);
     if (!j) {
-      j = this.open(saeUri(masterSaeId), chunk, id.ksid, opts.signal, 'join').then(() => {});
+      j = this.open(saeUri(masterSaeId), chunk, id.ksid, opts.signal, 'join').then(() => undefined);
       this.joined.set(id.ksid, j);
       j.catch(() => this.joined.delete(id.ksid));
     }
@@ -90,7 +146,13 @@ export class Etsi004KeyDelivery implements KeyDelivery {
     this.client.end();
   }
 
-  private async open(destination: string, chunk: number, ksid: string | undefined, signal?: AbortSignal, role: 'own' | 'join' = 'own'): Promise<string> {
+  private async open(
+    destination: string,
+    chunk: number,
+    ksid: string | undefined,
+    signal?: AbortSignal,
+    role: 'own' | 'join' = 'own',
+  ): Promise<{ ksid: string; ttl: number }> {
     const r = await this.client.openConnect(saeUri(this.o.saeId), destination, { keyChunkSize: chunk }, ksid, signal ? { signal } : {});
     // Status 1 is the normal answer for the stream's owner: the peer joins later, nobody waits for it.
     if (r.status !== Status004.SUCCESS && r.status !== Status004.PEER_NOT_CONNECTED) throw statusError(this.client.kme, 'OPEN_CONNECT', r.status);
@@ -105,7 +167,7 @@ export class Etsi004KeyDelivery implements KeyDelivery {
       throw new KeyDeliveryError('bad-response', { kme: this.client.kme, reason: `KME set Key_chunk_size ${r.qos.keyChunkSize}, asked ${chunk}` });
     }
     if (ksid !== undefined && r.ksid !== ksid) throw new KeyDeliveryError('bad-response', { kme: this.client.kme, reason: 'KME answered another KSID' });
-    return r.ksid;
+    return { ksid: r.ksid, ttl: r.qos.ttl };
   }
 
   private async fetch(ksid: string, index: number, chunk: number, signal?: AbortSignal): Promise<DeliveredKey> {

@@ -32,6 +32,9 @@ DIR/kme-a.db, DIR/kme-b.db; later starts reuse them.
   --sae-a ID            SAE attached to KME A (repeatable; default sae-a)
   --sae-b ID            SAE attached to KME B (repeatable; default sae-b)
   --max-keys N          max_key_count: keys of key_size each site keeps ready (default 4096)
+  --stream-ttl S        ETSI 004: longest key stream lifetime, the TTL of a stream opened with TTL 0
+                        (default 3600); a stream is closed when it runs out, its rows then purged
+  --max-streams N       ETSI 004: key streams one application may have open at a site (default 1024)
   --identity cn|san-uri where an SAE's ID is read from its certificate (default cn)
   --status-interval S   print pool levels every S seconds (default 10; 0 = never; not with --json)
   --json                print one JSON line with every URL and file path once ready, nothing else
@@ -55,6 +58,8 @@ interface Parsed {
   saeA: string[];
   saeB: string[];
   maxKeys?: number;
+  streamTtl?: number;
+  maxStreams?: number;
   identity: IdentitySource;
   statusInterval: number;
   json: boolean;
@@ -136,6 +141,14 @@ function parseArgs(argv: string[]): Parsed | 'help' {
       case '--max-keys':
         p.maxKeys = num(flag, value(), 10_000_000);
         break;
+      case '--stream-ttl':
+        p.streamTtl = num(flag, value(), 0xffffffff);
+        if (p.streamTtl < 1) throw new UsageError('--stream-ttl: at least 1 second');
+        break;
+      case '--max-streams':
+        p.maxStreams = num(flag, value(), 10_000_000);
+        if (p.maxStreams < 1) throw new UsageError('--max-streams: at least 1');
+        break;
       case '--identity': {
         const v = value();
         if (v !== 'cn' && v !== 'san-uri') throw new UsageError('--identity: cn or san-uri');
@@ -216,7 +229,11 @@ export async function runKmeCommand(argv: string[], io: KmeCommandIo): Promise<n
     identity: p.identity,
     saeA: p.saeA.length ? p.saeA : 'sae-a',
     saeB: p.saeB.length ? p.saeB : 'sae-b',
-    ...(p.maxKeys === undefined ? {} : { limits: { maxKeyCount: p.maxKeys } }),
+    limits: {
+      ...(p.maxKeys === undefined ? {} : { maxKeyCount: p.maxKeys }),
+      ...(p.streamTtl === undefined ? {} : { maxStreamTtlS: p.streamTtl }),
+      ...(p.maxStreams === undefined ? {} : { maxOpenStreamsPerApp: p.maxStreams }),
+    },
     ...(p.reconcileMs === undefined ? {} : { reconcileMs: p.reconcileMs }),
     log,
   };

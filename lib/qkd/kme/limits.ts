@@ -1,4 +1,4 @@
-// The KME's advertised limits (ETSI GS QKD 014 §6.1 status fields) and the 004 chunk limits.
+// The KME's advertised limits (ETSI GS QKD 014 §6.1 status fields) and the 004 chunk and stream limits.
 
 export interface KmeLimits {
   /** key_size: default key length in bits, and the pool's unit size (a key of n bits uses ceil(n / key_size) units). */
@@ -16,6 +16,13 @@ export interface KmeLimits {
   maxChunkBytes: number;
   /** 004 Key_chunk_size when the application asks for 0 */
   defaultChunkBytes: number;
+  /**
+   * Longest 004 key stream lifetime, seconds: the QoS TTL given to a stream whose OPEN_CONNECT asks TTL 0,
+   * and the most it may ask (more is answered with status 7 and this value as the counter-proposal).
+   */
+  maxStreamTtlS: number;
+  /** Most 004 key streams one application may have open at a site at once (OPEN_CONNECT beyond: status 4). */
+  maxOpenStreamsPerApp: number;
 }
 
 export const DEFAULT_LIMITS: KmeLimits = {
@@ -27,6 +34,8 @@ export const DEFAULT_LIMITS: KmeLimits = {
   maxSaeIdCount: 4,
   maxChunkBytes: 512,
   defaultChunkBytes: 32,
+  maxStreamTtlS: 3600,
+  maxOpenStreamsPerApp: 1024,
 };
 
 export function resolveLimits(l: Partial<KmeLimits> = {}): KmeLimits {
@@ -34,5 +43,8 @@ export function resolveLimits(l: Partial<KmeLimits> = {}): KmeLimits {
   if (r.keySize % 8 !== 0 || r.keySize <= 0) throw new RangeError('keySize must be a positive multiple of 8');
   if (r.minKeySize > r.maxKeySize || r.minKeySize % 8 !== 0 || r.maxKeySize % 8 !== 0) throw new RangeError('bad key size limits');
   if (r.keySize < r.minKeySize || r.keySize > r.maxKeySize) throw new RangeError('keySize outside [minKeySize, maxKeySize]');
+  // TTL travels as a uint32 of seconds; the stream's expiry as milliseconds.
+  if (!Number.isSafeInteger(r.maxStreamTtlS) || r.maxStreamTtlS < 1 || r.maxStreamTtlS > 0xffffffff) throw new RangeError('maxStreamTtlS must be 1..2^32-1 seconds');
+  if (!Number.isSafeInteger(r.maxOpenStreamsPerApp) || r.maxOpenStreamsPerApp < 1) throw new RangeError('maxOpenStreamsPerApp must be a positive integer');
   return r;
 }

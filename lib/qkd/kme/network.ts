@@ -35,6 +35,8 @@ interface CommonOptions extends TlsFactories {
   /** Names put in the KME certificates; default localhost, 127.0.0.1 and `host`. */
   certHosts?: string[];
   reconcileMs?: number;
+  /** The clock of 004 stream lifetimes (TTL); default Date.now. Tests inject one to expire streams at will. */
+  now?: () => number;
   log?: (line: string) => void;
 }
 
@@ -124,6 +126,7 @@ function openSite(o: CommonOptions, site: Site, saes: Record<Site, string[]>, li
     store,
     limits,
     ...(o.reconcileMs === undefined ? {} : { reconcileMs: o.reconcileMs }),
+    ...(o.now ? { now: o.now } : {}),
     ...(o.log ? { log: o.log } : {}),
   });
 }

@@ -2,11 +2,11 @@
 // certificates (subject CN = KME ID); each checks the other's KME ID. Routes live next to the 014 API on
 // the same listener, under /kme/v1/, and only the configured peer KME may call them.
 //   POST /kme/v1/units     {units:[{seq, owner, bytes(base64)}], link?}  -> {}
-//   POST /kme/v1/reserve   {txid, bindings:[...]}                        -> {result:'ok'|'aborted'}
+//   POST /kme/v1/reserve   {txid, bindings:[...]}                        -> {result:'ok'|'aborted'|'closed'}
 //   POST /kme/v1/abort     {txid}                                        -> {result}
 //   POST /kme/v1/confirm   {txid}                                        -> {}
 //   POST /kme/v1/resolve   {txid}                                        -> {result}
-//   POST /kme/v1/stream    {ksid, ownerApp, peerApp, chunkBytes, qos}    -> {result:'ok'|'in-use'}
+//   POST /kme/v1/stream    {ksid, ownerApp, peerApp, chunkBytes, qos, ttlMs?, gen?} -> {result:'ok'|'in-use'}
 //   POST /kme/v1/chunk     {ksid, index}                                 -> AllocateAnswer
 // 409 = refused (PeerRefusedError), 503 = cannot now (PeerUnreachableError).
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -76,7 +76,7 @@ export function httpsPeer(o: HttpsPeerOptions): PeerApi & { close(): void } {
     storeUnits: async (units: UnitIn[], link?: LinkStats) => {
       await call('units', { units: units.map((u) => ({ seq: u.seq, owner: u.owner, bytes: encodeBase64(u.bytes) })), ...(link ? { link } : {}) });
     },
-    reserve: async (txid, bindings) => result(await call('reserve', { txid, bindings }), ['ok', 'aborted'] as const),
+    reserve: async (txid, bindings) => result(await call('reserve', { txid, bindings }), ['ok', 'aborted', 'closed'] as const),
     abort: async (txid) => result(await call('abort', { txid }), ['aborted', 'unknown', 'confirmed'] as const),
     confirm: async (txid) => {
       await call('confirm', { txid });
@@ -157,10 +157,21 @@ async function dispatch(h: PeerHandlers, from: Site, op: string, b: Record<strin
       return { result: h.onResolve(from, txid()) };
     case 'stream': {
       const a = b as unknown as StreamAnnouncement;
-      if (typeof a.ksid !== 'string' || typeof a.ownerApp !== 'string' || typeof a.peerApp !== 'string' || !Number.isSafeInteger(a.chunkBytes) || typeof a.qos !== 'string') {
+      if (
+        typeof a.ksid !== 'string' ||
+        typeof a.ownerApp !== 'string' ||
+        typeof a.peerApp !== 'string' ||
+        !Number.isSafeInteger(a.chunkBytes) ||
+        typeof a.qos !== 'string' ||
+        (a.ttlMs !== undefined && (!Number.isSafeInteger(a.ttlMs) || a.ttlMs < 0)) ||
+        (a.gen !== undefined && typeof a.gen !== 'string')
+      ) {
         throw new PeerRefusedError('bad stream');
       }
-      return { result: h.onAnnounceStream(from, { ksid: a.ksid, ownerApp: a.ownerApp, peerApp: a.peerApp, chunkBytes: a.chunkBytes, qos: a.qos }) };
+      const ann: StreamAnnouncement = { ksid: a.ksid, ownerApp: a.ownerApp, peerApp: a.peerApp, chunkBytes: a.chunkBytes, qos: a.qos };
+      if (a.ttlMs !== undefined) ann.ttlMs = a.ttlMs;
+      if (a.gen !== undefined) ann.gen = a.gen;
+      return { result: h.onAnnounceStream(from, ann) };
     }
     case 'chunk': {
       if (typeof b['ksid'] !== 'string' || !Number.isSafeInteger(b['index'])) throw new PeerRefusedError('bad chunk');

@@ -10,14 +10,27 @@ export interface StreamAnnouncement {
   peerApp: string;
   chunkBytes: number;
   qos: string;
+  /**
+   * The stream's remaining lifetime when sent, ms: the peer site closes it that long after receiving it
+   * (a duration, not a timestamp, so the sites' clocks need not agree). Absent: the peer's maximum.
+   */
+  ttlMs?: number;
+  /** The stream's incarnation (random per creation): the same one again is a re-announcement, another is a reused KSID. */
+  gen?: string;
 }
+
+/**
+ * A participant's answer to a reservation: 'closed' = a 004 chunk of a stream that is closed (or no
+ * longer known) at this site — its application left, so nothing was reserved; the coordinator aborts.
+ */
+export type ReserveAnswer = 'ok' | 'aborted' | 'closed';
 
 export type ResolveAnswer = 'pending' | 'confirmed' | 'aborted';
 export type AllocateAnswer = { status: 'ok'; txid: string } | { status: 'empty' } | { status: 'unknown-stream' };
 
 export interface PeerApi {
   storeUnits(units: UnitIn[], link?: LinkStats): Promise<void>;
-  reserve(txid: string, bindings: KeyBinding[]): Promise<'ok' | 'aborted'>;
+  reserve(txid: string, bindings: KeyBinding[]): Promise<ReserveAnswer>;
   abort(txid: string): Promise<'aborted' | 'unknown' | 'confirmed'>;
   confirm(txid: string): Promise<void>;
   resolve(txid: string): Promise<ResolveAnswer>;
@@ -28,7 +41,7 @@ export interface PeerApi {
 /** The receiving side of PeerApi: what a site does when its peer calls. `from` is the calling site. */
 export interface PeerHandlers {
   onStoreUnits(from: Site, units: UnitIn[], link?: LinkStats): void;
-  onReserve(from: Site, txid: string, bindings: KeyBinding[]): 'ok' | 'aborted';
+  onReserve(from: Site, txid: string, bindings: KeyBinding[]): ReserveAnswer;
   onAbort(from: Site, txid: string): 'aborted' | 'unknown' | 'confirmed';
   onConfirm(from: Site, txid: string): void;
   onResolve(from: Site, txid: string): ResolveAnswer;

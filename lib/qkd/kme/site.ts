@@ -10,10 +10,11 @@ import {
   type AllocateAnswer,
   type PeerApi,
   type PeerHandlers,
+  type ReserveAnswer,
   type ResolveAnswer,
   type StreamAnnouncement,
 } from './peer.js';
-import { otherSite, type DeliveredBytes, type KeyBinding, type KeyStore, type Site, type UnitIn } from './store.js';
+import { otherSite, type DeliveredBytes, type KeyBinding, type KeyStore, type Site, type StreamRow, type UnitIn } from './store.js';
 
 export interface SiteOptions {
   site: Site;
@@ -29,6 +30,8 @@ export interface SiteOptions {
   reconcileMs?: number;
   /** A participant waits this long for a pending tx's coordinator before asking it. Default 2000 ms. */
   resolveAfterMs?: number;
+  /** The clock for 004 stream lifetimes (ms since the epoch); default Date.now. Tests inject their own. */
+  now?: () => number;
   log?: (line: string) => void;
 }
 
@@ -46,6 +49,8 @@ export type DecResult =
 type AllocResult =
   | { status: 'ok'; txid: string; keys: DeliveredBytes[] }
   | { status: 'empty'; stored: number; needed: number }
+  /** a 004 chunk: the stream is closed (or gone) at the peer site — its application left */
+  | { status: 'peer-closed' }
   | { status: 'peer-unreachable'; reason: string };
 
 export class KmeSite implements PeerHandlers {
@@ -57,6 +62,8 @@ export class KmeSite implements PeerHandlers {
   readonly store: KeyStore;
   readonly limits: KmeLimits;
   peer: PeerApi | undefined;
+  /** The clock of 004 stream lifetimes. */
+  readonly now: () => number;
   /** The link's figures: from the local filler, or from the peer's unit pushes. */
   linkStats: LinkStats | undefined;
   /** txids this process is driving right now (the reconciler leaves them alone) */
@@ -81,6 +88,9 @@ export class KmeSite implements PeerHandlers {
     this.log = o.log ?? (() => {});
     this.reconcileMs = o.reconcileMs ?? 1000;
     this.resolveAfterMs = o.resolveAfterMs ?? 2000;
+    this.now = o.now ?? Date.now;
+    // Streams from a file written before stream lifetimes get the longest one, counted from now.
+    this.store.setMissingExpiry(this.now() + this.limits.maxStreamTtlS * 1000);
   }
 
   /** Starts the reconciler (first run at once: a restart finishes what the crash interrupted). */
@@ -116,7 +126,9 @@ export class KmeSite implements PeerHandlers {
   async encKeys(master: string, slaves: string[], number: number, sizeBits: number): Promise<EncResult> {
     const keys = Array.from({ length: number }, () => ({ keyId: randomUUID(), master, slaves, sizeBits }));
     const r = await this.allocate(keys, master);
-    return r.status === 'ok' ? { status: 'ok', keys: r.keys } : r;
+    if (r.status === 'ok') return { status: 'ok', keys: r.keys };
+    // 'peer-closed' answers 004 chunks only; a 014 reservation never meets it.
+    return r.status === 'peer-closed' ? { status: 'peer-unreachable', reason: 'the peer KME refused the reservation' } : r;
   }
 
   /** §5.4 dec_keys: the keys `master` got, for `caller` (a slave named at enc_keys). */
@@ -156,13 +168,19 @@ export class KmeSite implements PeerHandlers {
         const needed = keys.reduce((a, k) => a + Math.ceil(k.sizeBits / this.limits.keySize), 0);
         return { status: 'empty', stored: this.storedKeyCount(), needed };
       }
-      let answer: 'ok' | 'aborted';
+      let answer: ReserveAnswer;
       try {
         answer = await peer.reserve(txid, bindings);
       } catch (e) {
         if (e instanceof PeerRefusedError) this.log(`site ${this.site}: peer refused reservation ${txid}: ${e.message}`);
         await this.abortCoordinated(txid);
         return { status: 'peer-unreachable', reason: `peer KME ${this.peerKmeId}: ${errMsg(e)}` };
+      }
+      if (answer === 'closed') {
+        // Nothing was reserved there; the abort tombstones the txid at the peer, then releases here (if the
+        // peer cannot be reached now, the reconciler finishes the abort).
+        await this.abortCoordinated(txid);
+        return { status: 'peer-closed' };
       }
       if (answer !== 'ok') {
         await this.abortCoordinated(txid);
@@ -228,8 +246,11 @@ export class KmeSite implements PeerHandlers {
    * here when this site owns the stream, else asks the owner's site to.
    */
   async ensureChunk(ksid: string, index: number): Promise<AllocateAnswer | { status: 'consumed' } | { status: 'peer-unreachable'; reason: string }> {
+    this.expireDue();
     const stream = this.store.stream(ksid);
-    if (!stream) return { status: 'unknown-stream' };
+    // A closed stream (CLOSE, or its TTL ran out) gets no new chunk; one already decided is found below
+    // only while the stream is open here.
+    if (!stream || stream.closed) return { status: 'unknown-stream' };
     const keyId = chunkKeyId(ksid, index);
     return this.withLock(keyId, async () => {
       for (let attempt = 0; attempt < 3; attempt++) {
@@ -256,6 +277,7 @@ export class KmeSite implements PeerHandlers {
             { keyId, master: stream.ownerApp, slaves: [stream.peerApp], sizeBits: stream.chunkBytes * 8, ksid, index },
           ]);
           if (r.status === 'ok') return { status: 'ok' as const, txid: r.txid };
+          if (r.status === 'peer-closed') return { status: 'unknown-stream' as const };
           return r.status === 'empty' ? { status: 'empty' as const } : r;
         }
         const peer = this.peer;
@@ -283,14 +305,17 @@ export class KmeSite implements PeerHandlers {
     if (link) this.linkStats = link;
   }
 
-  onReserve(from: Site, txid: string, bindings: KeyBinding[]): 'ok' | 'aborted' {
+  onReserve(from: Site, txid: string, bindings: KeyBinding[]): ReserveAnswer {
     this.checkPeer(from);
+    if (bindings.some((b) => b.ksid !== undefined)) this.expireDue();
     for (const b of bindings) {
       if (!this.peerSaes.has(b.master)) throw new PeerRefusedError(`master ${b.master} is not attached to ${this.peerKmeId}`);
       if (b.slaves.length === 0 || !b.slaves.every((s) => this.localSaes.has(s))) throw new PeerRefusedError('slave not attached here');
       if (b.ksid !== undefined) {
         const s = this.store.stream(b.ksid);
-        if (!s || s.ownerSite !== from || s.ownerApp !== b.master || s.peerApp !== b.slaves[0]) throw new PeerRefusedError('unknown key stream');
+        // Closed here (the application left, or the TTL ran out) or already purged: no new chunk for it.
+        if (!s || s.closed) return 'closed';
+        if (s.ownerSite !== from || s.ownerApp !== b.master || s.peerApp !== b.slaves[0]) throw new PeerRefusedError('unknown key stream');
       }
     }
     return this.store.reserveForPeer(txid, from, bindings, (k) => k.slaves.filter((s) => this.localSaes.has(s)));
@@ -321,10 +346,18 @@ export class KmeSite implements PeerHandlers {
   onAnnounceStream(from: Site, a: StreamAnnouncement): 'ok' | 'in-use' {
     this.checkPeer(from);
     if (!this.peerSaes.has(a.ownerApp) || !this.localSaes.has(a.peerApp)) throw new PeerRefusedError('applications not attached');
+    this.expireDue();
+    const now = this.now();
+    // The owner's remaining lifetime, never more than this site's own maximum.
+    const maxMs = this.limits.maxStreamTtlS * 1000;
+    const expiresMs = now + Math.min(a.ttlMs ?? maxMs, maxMs);
     const have = this.store.stream(a.ksid);
     if (have) {
       const same = have.ownerSite === from && have.ownerApp === a.ownerApp && have.peerApp === a.peerApp && have.chunkBytes === a.chunkBytes;
-      return same ? 'ok' : 'in-use';
+      if (!same || have.closed) return 'in-use';
+      if ((have.gen ?? undefined) === a.gen) return 'ok'; // the same announcement again
+      // The KSID reused by a new stream: only over an announcement nobody used (no join, no chunk).
+      return this.store.reincarnateStream(a.ksid, { gen: a.gen ?? null, expiresMs, qos: a.qos, createdMs: now }) ? 'ok' : 'in-use';
     }
     this.store.addStream({
       ksid: a.ksid,
@@ -335,15 +368,18 @@ export class KmeSite implements PeerHandlers {
       announced: true,
       localOpen: false,
       qos: a.qos,
-      createdMs: Date.now(),
+      createdMs: now,
+      expiresMs,
+      gen: a.gen ?? null,
     });
     return 'ok';
   }
 
   async onAllocateChunk(from: Site, ksid: string, index: number): Promise<AllocateAnswer> {
     this.checkPeer(from);
+    this.expireDue();
     const s = this.store.stream(ksid);
-    if (!s || s.ownerSite !== this.site) return { status: 'unknown-stream' };
+    if (!s || s.ownerSite !== this.site || s.closed) return { status: 'unknown-stream' };
     const r = await this.ensureChunk(ksid, index);
     if (r.status === 'ok' || r.status === 'empty' || r.status === 'unknown-stream') return r;
     if (r.status === 'consumed') throw new PeerRefusedError('chunk index already consumed');
@@ -353,6 +389,41 @@ export class KmeSite implements PeerHandlers {
   private checkPeer(from: Site): void {
     if (from !== otherSite(this.site)) throw new PeerRefusedError('caller is not the peer site');
     if (this.closed) throw new PeerUnreachableError('site is shutting down');
+  }
+
+  // ---- 004 stream lifetimes (docs/kme.md "Key stream lifetime and cleanup") -------------------------
+
+  /** Is this stream open here now (not closed, lifetime not over)? Does not close it; expireDue does. */
+  streamLive(s: { closed: boolean; expiresMs: number | null }): boolean {
+    return !s.closed && (s.expiresMs === null || s.expiresMs > this.now());
+  }
+
+  /**
+   * Closes every stream whose TTL ran out at this site's clock, exactly as CLOSE does (undelivered chunks
+   * forfeited and erased here, rows purged once nothing is left). Called lazily by every 004 operation and
+   * peer call that touches streams, and by the sweep.
+   */
+  expireDue(): void {
+    if (this.closed) return;
+    for (;;) {
+      const due = this.store.dueStreams(this.now());
+      for (const ksid of due) this.closeStream(ksid, 'expired');
+      if (due.length < 256) return;
+    }
+  }
+
+  /** CLOSE by the local application, or expiry: the stream is closed here for good. */
+  closeStream(ksid: string, why: 'close' | 'expired'): void {
+    const r = this.store.closeStream(ksid);
+    if (r && why === 'expired') this.log(`site ${this.site}: key stream ${ksid} expired (${r.forfeited} chunk(s) forfeited)`);
+  }
+
+  /** The periodic part: expire due streams, and purge closed ones whose last tx has finished meanwhile. */
+  sweepStreams(): void {
+    if (this.closed) return;
+    this.store.setMissingExpiry(this.now() + this.limits.maxStreamTtlS * 1000);
+    this.expireDue();
+    for (const ksid of this.store.closedStreams()) this.store.settleClosedStream(ksid);
   }
 
   // ---- the reconciler (docs/kme.md "Recovery") ---------------------------------------------------
@@ -373,6 +444,8 @@ export class KmeSite implements PeerHandlers {
     const peer = this.peer;
     if (!peer || this.closed) return;
     const me = this.site;
+    // 0. 004 streams: close the expired ones, purge closed ones that are done (local only).
+    this.sweepStreams();
     // 1. Pending txs coordinated here and driven by nobody: abort (the SAE never got an answer).
     for (const t of this.store.txsWhere(me, 'pending')) {
       if (this.closed) return;
@@ -405,14 +478,15 @@ export class KmeSite implements PeerHandlers {
         return;
       }
     }
-    // 4. 004 streams created here but not yet announced.
+    // 4. 004 streams created here but not yet announced (closed and expired ones are left to the sweep).
     for (const s of this.store.unannouncedStreams()) {
       if (this.closed) return;
+      if (!this.streamLive(s)) continue;
       try {
-        const r = await peer.announceStream({ ksid: s.ksid, ownerApp: s.ownerApp, peerApp: s.peerApp, chunkBytes: s.chunkBytes, qos: s.qos });
+        const r = await peer.announceStream(announcementOf(s, this.now()));
         if (this.closed) return;
         if (r === 'ok') this.store.setStreamFlags(s.ksid, { announced: true });
-        else this.store.deleteStream(s.ksid);
+        else this.closeStream(s.ksid, 'close'); // the peer holds that KSID for another stream
       } catch {
         return;
       }
@@ -445,6 +519,14 @@ export class KmeSite implements PeerHandlers {
     if (this.closed) throw new PeerUnreachableError('KME is shutting down');
     return f();
   }
+}
+
+/** What the owner's site tells its peer about a stream: its remaining lifetime, not a timestamp. */
+export function announcementOf(s: StreamRow, nowMs: number): StreamAnnouncement {
+  const a: StreamAnnouncement = { ksid: s.ksid, ownerApp: s.ownerApp, peerApp: s.peerApp, chunkBytes: s.chunkBytes, qos: s.qos };
+  if (s.expiresMs !== null) a.ttlMs = Math.max(0, s.expiresMs - nowMs);
+  if (s.gen !== null) a.gen = s.gen;
+  return a;
 }
 
 /** The key ID of a 004 chunk, as the 004 KeyDelivery encodes it: `<KSID>/<index>`. */

@@ -11,8 +11,10 @@
 //   keys        the keys of a tx: key_ID, master, slaves, size, the unit seqs they are cut from.
 //   deliveries  (key_ID, SAE attached to THIS site) -> delivered yet?
 //   tombstones  txids aborted here, so a late reservation for them is refused.
-//   streams     004 key streams known here.
-//   chunks      004 (KSID, index) pairs ever allocated here: an index is never given new bytes.
+//   streams     004 key streams known here, open or closed (CLOSE, or their TTL ran out). A closed stream
+//               is never reopened; its rows go (purgeStreamIfDone) once nothing of it is left here.
+//   chunks      004 (KSID, index) pairs allocated here while the stream lives: an index is never given
+//               new bytes. Purged with the stream.
 import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
@@ -58,7 +60,19 @@ export interface StreamRow {
   localOpen: boolean;
   qos: string;
   createdMs: number;
+  /** when this site closes the stream (this site's clock, ms); null: not set yet (the site sets its default) */
+  expiresMs: number | null;
+  /** closed here: by the local application's CLOSE or by expiry. Never reopened. */
+  closed: boolean;
+  /** the incarnation: random per stream creation, tells a re-announcement from a reused KSID */
+  gen: string | null;
 }
+
+/** A stream to add: expiry, closed flag and incarnation are optional (null / false / null). */
+export type NewStream = Omit<StreamRow, 'expiresMs' | 'closed' | 'gen'> & Partial<Pick<StreamRow, 'expiresMs' | 'gen'>>;
+
+/** Rows per table (tests, CLI): what a long-running KME must keep bounded. */
+export type TableCounts = Record<'units' | 'txs' | 'keys' | 'deliveries' | 'tombstones' | 'streams' | 'chunks', number>;
 
 export interface DeliveredBytes {
   keyId: string;
@@ -113,8 +127,15 @@ CREATE TABLE IF NOT EXISTS tombstones (txid TEXT PRIMARY KEY, at_ms INTEGER NOT 
 CREATE TABLE IF NOT EXISTS streams (
   ksid TEXT PRIMARY KEY, owner_site TEXT NOT NULL, owner_app TEXT NOT NULL, peer_app TEXT NOT NULL,
   chunk_bytes INTEGER NOT NULL, announced INTEGER NOT NULL, local_open INTEGER NOT NULL,
-  qos TEXT NOT NULL, created_ms INTEGER NOT NULL);
+  qos TEXT NOT NULL, created_ms INTEGER NOT NULL,
+  expires_ms INTEGER, closed INTEGER NOT NULL DEFAULT 0, gen TEXT);
 CREATE TABLE IF NOT EXISTS chunks (ksid TEXT NOT NULL, idx INTEGER NOT NULL, txid TEXT NOT NULL, PRIMARY KEY (ksid, idx));
+`;
+
+/** After SCHEMA and the column migration: indexes on columns an older file may have lacked. */
+const INDEXES = `
+CREATE INDEX IF NOT EXISTS keys_ksid ON keys (ksid);
+CREATE INDEX IF NOT EXISTS streams_expiry ON streams (closed, expires_ms);
 `;
 
 export class KeyStore {
@@ -133,6 +154,8 @@ export class KeyStore {
     this.db.pragma('synchronous = NORMAL');
     this.db.pragma('busy_timeout = 5000');
     this.db.exec(SCHEMA);
+    this.migrate();
+    this.db.exec(INDEXES);
     const site0 = this.meta('site');
     if (site0 === undefined) this.setMeta('site', site);
     else if (site0 !== site) throw new Error(`${path} belongs to site ${site0}, not ${site}`);
@@ -143,6 +166,19 @@ export class KeyStore {
 
   close(): void {
     if (this.db.open) this.db.close();
+  }
+
+  /** A file from before stream lifetimes: add the columns. Its owner-side streams with local_open = 0 were CLOSEd. */
+  private migrate(): void {
+    const cols = new Set((this.db.prepare('PRAGMA table_info(streams)').all() as { name: string }[]).map((c) => c.name));
+    this.db.transaction(() => {
+      if (!cols.has('expires_ms')) this.db.exec('ALTER TABLE streams ADD COLUMN expires_ms INTEGER');
+      if (!cols.has('gen')) this.db.exec('ALTER TABLE streams ADD COLUMN gen TEXT');
+      if (!cols.has('closed')) {
+        this.db.exec('ALTER TABLE streams ADD COLUMN closed INTEGER NOT NULL DEFAULT 0');
+        this.db.prepare('UPDATE streams SET closed = 1 WHERE local_open = 0 AND owner_site = ?').run(this.site);
+      }
+    })();
   }
 
   private meta(k: string): string | undefined {
@@ -371,6 +407,7 @@ export class KeyStore {
           out.push({ keyId: k.key_id, bytes: this.deliverOne(k, deliverTo) });
         }
       }
+      this.forfeitIfStreamClosed(txid);
       this.maybeFinish(txid);
       return out;
     })();
@@ -381,6 +418,7 @@ export class KeyStore {
     return this.db.transaction((): 'ok' | 'unknown' => {
       if (!this.tx(txid)) return 'unknown';
       this.db.prepare("UPDATE txs SET state = 'confirmed' WHERE txid = ?").run(txid);
+      this.forfeitIfStreamClosed(txid);
       this.maybeFinish(txid);
       return 'ok';
     })();
@@ -406,7 +444,9 @@ export class KeyStore {
       if (t.state === 'confirmed') return 'confirmed';
       this.db.prepare("UPDATE units SET state = 'ready', txid = NULL WHERE txid = ? AND state = 'reserved'").run(txid);
       this.db.prepare('DELETE FROM chunks WHERE txid = ?').run(txid);
+      const ksids = this.ksidsOf(txid);
       this.dropTx(txid);
+      for (const k of ksids) this.purgeStreamIfDone(k);
       return 'aborted';
     })();
   }
@@ -483,22 +523,76 @@ export class KeyStore {
     return { binding: toBinding(k), tx: t, delivered: d === undefined ? undefined : d.done === 1 };
   }
 
-  /** 004 CLOSE: the local application gives up its undelivered chunks of a stream (bytes erased here). */
-  forfeitStream(ksid: string, sae: string): number {
+  /**
+   * 004 CLOSE, or the stream's TTL ran out: the stream is closed here for good (never reopened) and the
+   * local application forfeits every decided chunk it has not fetched (bytes erased here, exactly once
+   * per (key, application) as a delivery would). Chunks still pending are forfeited when they are
+   * confirmed (forfeitIfStreamClosed). The rows go as soon as nothing is left (purgeStreamIfDone).
+   * Returns the chunks forfeited, or undefined for a stream unknown here.
+   */
+  closeStream(ksid: string): { forfeited: number; purged: boolean } | undefined {
     return this.db.transaction(() => {
-      const ks = this.db
-        .prepare(
-          'SELECT k.* FROM keys k JOIN deliveries d ON d.key_id = k.key_id JOIN txs t ON t.txid = k.txid ' +
-            "WHERE k.ksid = ? AND d.sae = ? AND d.done = 0 AND t.state = 'confirmed'",
-        )
-        .all(ksid, sae) as KeyRowDb[];
-      for (const k of ks) {
-        this.db.prepare('UPDATE deliveries SET done = 1 WHERE key_id = ? AND sae = ?').run(k.key_id, sae);
-        this.eraseIfDone(k);
-      }
-      for (const t of new Set(ks.map((k) => k.txid))) this.maybeFinish(t);
-      return ks.length;
+      const r = this.db.prepare('UPDATE streams SET closed = 1, local_open = 0 WHERE ksid = ?').run(ksid);
+      if (r.changes === 0) return undefined;
+      const forfeited = this.forfeitClosedChunks(ksid);
+      return { forfeited, purged: this.purgeStreamIfDone(ksid) };
     })();
+  }
+
+  /**
+   * A closed stream still holding rows (a chunk confirmed after the close was forfeited then; this is
+   * the sweep's safety net): forfeit what is decided, purge when done. True when the rows are gone.
+   */
+  settleClosedStream(ksid: string): boolean {
+    return this.db.transaction(() => {
+      const s = this.db.prepare('SELECT closed FROM streams WHERE ksid = ?').get(ksid) as { closed: number } | undefined;
+      if (!s) return true;
+      if (!s.closed) return false;
+      this.forfeitClosedChunks(ksid);
+      return this.purgeStreamIfDone(ksid);
+    })();
+  }
+
+  private forfeitClosedChunks(ksid: string): number {
+    const ks = this.db
+      .prepare("SELECT k.* FROM keys k JOIN txs t ON t.txid = k.txid WHERE k.ksid = ? AND t.state = 'confirmed'")
+      .all(ksid) as KeyRowDb[];
+    let n = 0;
+    for (const k of ks) n += this.forfeitKey(k);
+    for (const t of new Set(ks.map((k) => k.txid))) this.maybeFinish(t);
+    return n;
+  }
+
+  /** Every undelivered local recipient of `k` gives it up; its units are spent and erased. */
+  private forfeitKey(k: KeyRowDb): number {
+    const n = this.db.prepare('UPDATE deliveries SET done = 1 WHERE key_id = ? AND done = 0').run(k.key_id).changes;
+    this.eraseIfDone(k);
+    return n;
+  }
+
+  /** A 004 chunk decided after its stream closed here (or for a stream no longer here): nobody here may fetch it. */
+  private forfeitIfStreamClosed(txid: string): void {
+    for (const k of this.keysOf(txid)) {
+      if (k.ksid === null) continue;
+      const s = this.db.prepare('SELECT closed FROM streams WHERE ksid = ?').get(k.ksid) as { closed: number } | undefined;
+      if (!s || s.closed) this.forfeitKey(k);
+    }
+  }
+
+  /**
+   * Deletes a closed stream's rows (stream and chunks) once no tx of it is left here: every chunk is then
+   * delivered or forfeited (units spent, bytes erased) or aborted (units back in the pool, txid
+   * tombstoned), so nothing can be fetched from it again. A late reservation for it finds no stream and
+   * is refused; a new stream under the same KSID gets fresh units (and a peer still holding the old one
+   * refuses its announcement: KSID in use). True when the rows are gone.
+   */
+  private purgeStreamIfDone(ksid: string): boolean {
+    const s = this.db.prepare('SELECT closed FROM streams WHERE ksid = ?').get(ksid) as { closed: number } | undefined;
+    if (!s || !s.closed) return false;
+    if (this.db.prepare('SELECT 1 FROM keys WHERE ksid = ? LIMIT 1').get(ksid)) return false;
+    this.db.prepare('DELETE FROM chunks WHERE ksid = ?').run(ksid);
+    this.db.prepare('DELETE FROM streams WHERE ksid = ?').run(ksid);
+    return true;
   }
 
   private deliverOne(k: KeyRowDb, sae: string): Uint8Array {
@@ -541,7 +635,13 @@ export class KeyStore {
     if (left.n > 0) return;
     // Keys with no local recipient (possible at a coordinator) are spent here too.
     for (const k of this.keysOf(txid)) this.eraseIfDone(k);
+    const ksids = this.ksidsOf(txid);
     this.dropTx(txid);
+    for (const k of ksids) this.purgeStreamIfDone(k);
+  }
+
+  private ksidsOf(txid: string): string[] {
+    return (this.db.prepare('SELECT DISTINCT ksid FROM keys WHERE txid = ? AND ksid IS NOT NULL').all(txid) as { ksid: string }[]).map((r) => r.ksid);
   }
 
   private dropTx(txid: string): void {
@@ -566,65 +666,140 @@ export class KeyStore {
   // ---- 004 streams -------------------------------------------------------------------------------
 
   stream(ksid: string): StreamRow | undefined {
-    const r = this.db.prepare('SELECT * FROM streams WHERE ksid = ?').get(ksid) as
-      | {
-          ksid: string;
-          owner_site: Site;
-          owner_app: string;
-          peer_app: string;
-          chunk_bytes: number;
-          announced: number;
-          local_open: number;
-          qos: string;
-          created_ms: number;
-        }
-      | undefined;
-    return (
-      r && {
-        ksid: r.ksid,
-        ownerSite: r.owner_site,
-        ownerApp: r.owner_app,
-        peerApp: r.peer_app,
-        chunkBytes: r.chunk_bytes,
-        announced: r.announced === 1,
-        localOpen: r.local_open === 1,
-        qos: r.qos,
-        createdMs: r.created_ms,
-      }
-    );
+    const r = this.db.prepare('SELECT * FROM streams WHERE ksid = ?').get(ksid) as StreamRowDb | undefined;
+    return r && toStream(r);
   }
 
-  /** Inserts a stream; false when the KSID is already known here. */
-  addStream(s: StreamRow): boolean {
+  /** Inserts a stream; false when the KSID is already known here (open, closed, or not yet purged). */
+  addStream(s: NewStream): boolean {
     const r = this.db
       .prepare(
-        'INSERT OR IGNORE INTO streams (ksid, owner_site, owner_app, peer_app, chunk_bytes, announced, local_open, qos, created_ms) ' +
-          'VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
+        'INSERT OR IGNORE INTO streams (ksid, owner_site, owner_app, peer_app, chunk_bytes, announced, local_open, qos, created_ms, expires_ms, closed, gen) ' +
+          'VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?)',
       )
-      .run(s.ksid, s.ownerSite, s.ownerApp, s.peerApp, s.chunkBytes, s.announced ? 1 : 0, s.localOpen ? 1 : 0, s.qos, s.createdMs);
+      .run(
+        s.ksid,
+        s.ownerSite,
+        s.ownerApp,
+        s.peerApp,
+        s.chunkBytes,
+        s.announced ? 1 : 0,
+        s.localOpen ? 1 : 0,
+        s.qos,
+        s.createdMs,
+        s.expiresMs ?? null,
+        s.gen ?? null,
+      );
     return r.changes === 1;
   }
 
   setStreamFlags(ksid: string, flags: { announced?: boolean; localOpen?: boolean }): void {
     if (flags.announced !== undefined) this.db.prepare('UPDATE streams SET announced = ? WHERE ksid = ?').run(flags.announced ? 1 : 0, ksid);
-    if (flags.localOpen !== undefined) this.db.prepare('UPDATE streams SET local_open = ? WHERE ksid = ?').run(flags.localOpen ? 1 : 0, ksid);
+    if (flags.localOpen !== undefined) this.db.prepare('UPDATE streams SET local_open = ? WHERE ksid = ? AND closed = 0').run(flags.localOpen ? 1 : 0, ksid);
   }
 
-  deleteStream(ksid: string): void {
-    this.db.prepare('DELETE FROM streams WHERE ksid = ?').run(ksid);
+  /**
+   * Peer side, a new incarnation announced for a KSID known here only as an untouched announcement (never
+   * joined, never closed, no chunk): it replaces the old one. Otherwise false (the KSID is in use).
+   */
+  reincarnateStream(ksid: string, next: { gen: string | null; expiresMs: number; qos: string; createdMs: number }): boolean {
+    return this.db.transaction(() => {
+      const s = this.stream(ksid);
+      if (!s || s.closed || s.localOpen) return false;
+      if (this.db.prepare('SELECT 1 FROM chunks WHERE ksid = ? LIMIT 1').get(ksid)) return false;
+      if (this.db.prepare('SELECT 1 FROM keys WHERE ksid = ? LIMIT 1').get(ksid)) return false;
+      this.db
+        .prepare('UPDATE streams SET gen = ?, expires_ms = ?, qos = ?, created_ms = ? WHERE ksid = ?')
+        .run(next.gen, next.expiresMs, next.qos, next.createdMs, ksid);
+      return true;
+    })();
   }
 
   unannouncedStreams(): StreamRow[] {
-    const ids = this.db.prepare('SELECT ksid FROM streams WHERE announced = 0 AND owner_site = ?').all(this.site) as { ksid: string }[];
-    return ids.map((r) => this.stream(r.ksid)!);
+    const rows = this.db.prepare('SELECT * FROM streams WHERE announced = 0 AND closed = 0 AND owner_site = ?').all(this.site) as StreamRowDb[];
+    return rows.map(toStream);
+  }
+
+  /** Streams open here whose lifetime ended at `nowMs` (the site closes them). */
+  dueStreams(nowMs: number, limit = 256): string[] {
+    const rows = this.db
+      .prepare('SELECT ksid FROM streams WHERE closed = 0 AND expires_ms IS NOT NULL AND expires_ms <= ? ORDER BY expires_ms LIMIT ?')
+      .all(nowMs, limit) as { ksid: string }[];
+    return rows.map((r) => r.ksid);
+  }
+
+  /** Closed streams whose rows are still here (a tx of theirs not finished yet). */
+  closedStreams(limit = 256): string[] {
+    return (this.db.prepare('SELECT ksid FROM streams WHERE closed = 1 LIMIT ?').all(limit) as { ksid: string }[]).map((r) => r.ksid);
+  }
+
+  /** Streams without an expiry (from an older file, or added without one) get `expiresMs`. */
+  setMissingExpiry(expiresMs: number): number {
+    return this.db.prepare('UPDATE streams SET expires_ms = ? WHERE expires_ms IS NULL').run(expiresMs).changes;
+  }
+
+  /** Streams `app` (attached here) has open at this site: as owner, or joined as peer. */
+  openStreamCount(app: string): number {
+    const r = this.db
+      .prepare(
+        'SELECT COUNT(*) AS n FROM streams WHERE closed = 0 AND local_open = 1 AND ' +
+          '((owner_site = ? AND owner_app = ?) OR (owner_site != ? AND peer_app = ?))',
+      )
+      .get(this.site, app, this.site, app) as { n: number };
+    return r.n;
   }
 
   // ---- inspection (tests, CLI) -------------------------------------------------------------------
+
+  tableCounts(): TableCounts {
+    const n = (t: string): number => (this.db.prepare(`SELECT COUNT(*) AS n FROM ${t}`).get() as { n: number }).n;
+    return {
+      units: n('units'),
+      txs: n('txs'),
+      keys: n('keys'),
+      deliveries: n('deliveries'),
+      tombstones: n('tombstones'),
+      streams: n('streams'),
+      chunks: n('chunks'),
+    };
+  }
 
   /** Every unit's seq, owner, state, tx and a digest-free equality handle (the bytes, for tests only). */
   dumpUnits(): UnitRow[] {
     return this.db.prepare('SELECT seq, owner, state, txid, bytes FROM units ORDER BY seq').all() as UnitRow[];
   }
+}
+
+interface StreamRowDb {
+  ksid: string;
+  owner_site: Site;
+  owner_app: string;
+  peer_app: string;
+  chunk_bytes: number;
+  announced: number;
+  local_open: number;
+  qos: string;
+  created_ms: number;
+  expires_ms: number | null;
+  closed: number;
+  gen: string | null;
+}
+
+function toStream(r: StreamRowDb): StreamRow {
+  return {
+    ksid: r.ksid,
+    ownerSite: r.owner_site,
+    ownerApp: r.owner_app,
+    peerApp: r.peer_app,
+    chunkBytes: r.chunk_bytes,
+    announced: r.announced === 1,
+    localOpen: r.local_open === 1,
+    qos: r.qos,
+    createdMs: r.created_ms,
+    expiresMs: r.expires_ms,
+    closed: r.closed === 1,
+    gen: r.gen,
+  };
 }
 
 function toBinding(k: KeyRowDb): KeyBinding {
