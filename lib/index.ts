@@ -6,6 +6,7 @@ export { connect } from './net/connect.js';
 export { createServer, Server } from './net/server.js';
 export { TLSSocket } from './net/tls-socket.js';
 export type { ClientOptions, ServerOptions } from './net/options.js';
+export { createSecureContext, type SecureContext, type SecureContextOptions } from './net/secure-context.js';
 export { CIPHER_SUITES, registerCipherSuite, suiteById, suiteByName, type CipherSuite } from './suites.js';
 export { registerKeyExchange, type KeyExchange, type KeyExchangeProvider, type KxContext } from './kx/index.js';
 /** The reader KeyExchange.readServerParams() receives. */

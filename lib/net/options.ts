@@ -1,15 +1,9 @@
 // node:tls-shaped options → handshake configuration.
 import { isIP } from 'node:net';
-import {
-  checkVersions, loadCertifiedKeys, parseAlpnOption, parseGroups, parseSignatureSchemes, resolveSuites, type CertifiedKey,
-} from '../handshake/config.js';
+import { loadCertifiedKeys, parseAlpnOption, resolveSuites, type CertifiedKey } from '../handshake/config.js';
 import type { ClientConfig } from '../handshake/client.js';
 import { decodeSessionState, type SessionState } from '../handshake/session-state.js';
 import type { ServerConfig } from '../handshake/server.js';
-import { loadCertificates, systemCertificates } from '../pki/trust-store.js';
-import type { Certificate } from '../pki/x509.js';
-import { hash } from '../crypto/hash.js';
-import { toHex } from '../wire/bytes.js';
 import type { TraceEvent } from '../handshake/engine.js';
 import type { CheckServerIdentity } from '../handshake/peer-auth.js';
 import type { ClientPskCallback, ServerPskCallback } from '../kx/psk.js';
@@ -17,6 +11,7 @@ import { minDhSize } from '../kx/dhe.js';
 import { ffdheGroup } from '../crypto/dh.js';
 import type { QkdOptions } from '../kx/qkd-options.js';
 import type { ALPNCallback } from './alpn-callback.js';
+import { optionsContextParts, qtlsContextParts, type ContextParts, type SecureContext } from './secure-context.js';
 
 export interface CommonOptions {
   cert?: string | Buffer | Array<string | Buffer>;
@@ -38,6 +33,12 @@ export interface CommonOptions {
   handshakeTimeout?: number;
   /** QKD: our SAE ID and a client of our KME (enables the QKD and hybrid suites). */
   qkd?: QkdOptions;
+  /**
+   * A context from createSecureContext(): its cert, key, ca, ciphers, ecdhCurve/groups, sigalgs, dhparam,
+   * minVersion/maxVersion and honorCipherOrder replace those options given alongside it (as node's connect();
+   * node's createServer() ignores the option, qtls's takes it the same way). A node:tls SecureContext is refused.
+   */
+  secureContext?: SecureContext;
   /** Anything else is passed to key exchanges (pskCallback, qkd, dhparam...). */
   [other: string]: unknown;
 }
@@ -81,53 +82,41 @@ export interface ServerOptions extends CommonOptions {
   requireExtendedMasterSecret?: boolean;
   /** Chooses among the client's ALPN protocols (node ≥ 20); excludes ALPNProtocols. */
   ALPNCallback?: ALPNCallback;
-  SNICallback?: (servername: string, cb: (err: Error | null, ctx?: { cert?: CommonOptions['cert']; key?: CommonOptions['key'] }) => void) => void;
+  /** Answers with a createSecureContext() context or the `{ cert, key }` options (undefined: the default certificate). */
+  SNICallback?: (servername: string, cb: (err: Error | null, ctx?: SecureContext | { cert?: CommonOptions['cert']; key?: CommonOptions['key'] } | null) => void) => void;
 }
 
 /** node:tls's default session lifetime. */
 const DEFAULT_SESSION_TIMEOUT = 300;
 
-/** Parsed `ca` options by content, so a client connecting again doesn't re-parse its trust anchors. */
-const parsedCa = new Map<string, Certificate[]>();
-const MAX_PARSED_CA = 16;
-
-function loadCa(ca: NonNullable<CommonOptions['ca']>): Certificate[] {
-  const items = Array.isArray(ca) ? ca : [ca];
-  const key = items.map((i) => toHex(hash('sha256', typeof i === 'string' ? Buffer.from(i) : i))).join(':');
-  let certs = parsedCa.get(key);
-  if (!certs) {
-    certs = loadCertificates(ca);
-    parsedCa.set(key, certs);
-    while (parsedCa.size > MAX_PARSED_CA) parsedCa.delete(parsedCa.keys().next().value!);
-  }
-  return certs;
-}
-
-function trustAnchorLoader(ca: CommonOptions['ca']): () => Certificate[] {
-  let cached: Certificate[] | undefined;
-  return () => (cached ??= ca !== undefined ? loadCa(ca) : systemCertificates());
+/**
+ * The options key exchanges read (pskCallback, qkd, minDHSize, dhparam…): the connection's, with the
+ * context's `dhparam` when a secureContext supplies it.
+ */
+function kxOptions(options: CommonOptions, ctx: ContextParts): Readonly<Record<string, unknown>> {
+  return options.secureContext ? { ...options, dhparam: ctx.dhparam } : options;
 }
 
 /** The client configuration, minus what each connection supplies (its abort signal and key-log sink). */
 export function clientConfig(options: ClientOptions): Omit<ClientConfig, 'signal' | 'onKeylog'> {
-  checkVersions(options);
+  const ctx = optionsContextParts(options);
   const host = options.host ?? 'localhost';
   const servername = options.servername ?? (isIP(host) ? undefined : host);
   // Don't offer an RFC 7919 group we would refuse when the server picks it (minDHSize).
   const min = minDhSize(options as Record<string, unknown>);
-  const groups = parseGroups(options.groups ?? options.ecdhCurve).filter((g) => (ffdheGroup(g)?.bits ?? Infinity) >= min);
+  const groups = ctx.groups.filter((g) => (ffdheGroup(g)?.bits ?? Infinity) >= min);
   return {
-    suites: resolveSuites(options.ciphers, options),
+    suites: resolveSuites(ctx.ciphers, options),
     groups,
-    signatureSchemes: parseSignatureSchemes(options.sigalgs),
+    signatureSchemes: ctx.signatureSchemes,
     alpnProtocols: parseAlpnOption(options.ALPNProtocols),
     servername: servername && !isIP(servername) ? servername : undefined,
     verifyHost: options.servername ?? host,
-    trustAnchors: trustAnchorLoader(options.ca),
+    trustAnchors: ctx.trustAnchors,
     rejectUnauthorized: options.rejectUnauthorized !== false,
     checkServerIdentity: options.checkServerIdentity,
-    certificates: loadCertifiedKeys(options.cert, options.key),
-    options,
+    certificates: ctx.certificates,
+    options: kxOptions(options, ctx),
     session: decodeClientSession(options.session),
     tickets: options.sessionTickets !== false,
   };
@@ -145,22 +134,22 @@ function decodeClientSession(session: unknown): SessionState | undefined {
 
 /** The parts of a server configuration that are computed once per server, not per connection. */
 export function serverConfigTemplate(options: ServerOptions): Omit<ServerConfig, 'signal' | 'onKeylog'> {
-  checkVersions(options);
-  const certificates = loadCertifiedKeys(options.cert, options.key);
+  const ctx = optionsContextParts(options);
   return {
-    suites: resolveSuites(options.ciphers, options),
-    groups: parseGroups(options.groups ?? options.ecdhCurve),
-    signatureSchemes: parseSignatureSchemes(options.sigalgs),
+    suites: resolveSuites(ctx.ciphers, options),
+    groups: ctx.groups,
+    signatureSchemes: ctx.signatureSchemes,
     alpnProtocols: parseAlpnOption(options.ALPNProtocols),
-    certificates,
+    certificates: ctx.certificates,
     // node:tls's default is true (the server's preference wins).
-    honorCipherOrder: options.honorCipherOrder !== false,
+    honorCipherOrder: ctx.honorCipherOrder !== false,
     requireExtendedMasterSecret: options.requireExtendedMasterSecret === true,
     requestCert: options.requestCert === true,
     // node: rejectUnauthorized on a server only matters with requestCert; default true.
     rejectUnauthorized: options.rejectUnauthorized !== false,
-    trustAnchors: trustAnchorLoader(options.ca),
-    options,
+    trustAnchors: ctx.trustAnchors,
+    // Built once per server (and per setSecureContext()), so a `dhparam` is parsed once per server.
+    options: kxOptions(options, ctx),
     selectCertificates: options.SNICallback ? sniSelector(options.SNICallback) : undefined,
     sessionLifetime: options.sessionTimeout ?? DEFAULT_SESSION_TIMEOUT,
   };
@@ -174,10 +163,18 @@ function sniSelector(cb: NonNullable<ServerOptions['SNICallback']>): (name: stri
           cb(name, (err, ctx) => {
             if (err) return reject(err);
             if (ctx === undefined || ctx === null) return resolve(undefined);
-            // node code passes a tls.SecureContext here; qtls can't read one, and silently serving the
+            // A qtls context was parsed when it was made: nothing is parsed per handshake.
+            const parts = qtlsContextParts(ctx);
+            if (parts) {
+              if (parts.certificates.length === 0) return reject(new Error(`the SNICallback's SecureContext for "${name}" has no certificate`));
+              return resolve(parts.certificates);
+            }
+            // node code passes a node:tls SecureContext here; qtls can't read one, and silently serving the
             // default certificate instead would be worse than a clear error.
-            if (!ctx.cert) return reject(new TypeError('SNICallback must call back with { cert, key } (a node:tls SecureContext cannot be used by qtls)'));
-            resolve(loadCertifiedKeys(ctx.cert, ctx.key));
+            const plain = ctx as { cert?: unknown; key?: unknown };
+            if (!plain.cert)
+              return reject(new TypeError("SNICallback must call back with { cert, key } or a qtls createSecureContext() context (a node:tls SecureContext cannot be used by qtls)"));
+            resolve(loadCertifiedKeys(plain.cert, plain.key));
           }),
         );
 }

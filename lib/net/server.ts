@@ -9,6 +9,8 @@ import { decodeSessionState } from '../handshake/session-state.js';
 import { TicketKeys } from '../handshake/tickets.js';
 import { alpnSelector } from './alpn-callback.js';
 import { SniContexts, type SniContext } from './sni-contexts.js';
+import { withoutContextOptions, type SecureContext } from './secure-context.js';
+import { validateObject } from './validate.js';
 
 /** node:tls's default handshake timeout for servers. */
 const DEFAULT_HANDSHAKE_TIMEOUT = 120_000;
@@ -16,7 +18,7 @@ const DEFAULT_HANDSHAKE_TIMEOUT = 120_000;
 export class Server extends EventEmitter {
   private readonly net: NetServer;
   private template: Omit<ServerConfig, 'signal' | 'onKeylog'>;
-  private readonly options: ServerOptions;
+  private options: ServerOptions;
   private readonly ticketKeys: TicketKeys;
   private readonly cache = new SessionCache();
   private readonly contexts = new SniContexts();
@@ -90,11 +92,20 @@ export class Server extends EventEmitter {
     return socket;
   }
 
-  /** Replace certificates/ciphers for new connections (node: setSecureContext). */
+  /**
+   * Replace the secure context of new connections (node: setSecureContext). As node, the context options
+   * (cert, key, ca, ciphers, ecdhCurve/groups, sigalgs, dhparam, honorCipherOrder…) are replaced as a
+   * whole: one not given is back to its default (no certificate, system CAs…), not kept from before. A
+   * `secureContext` (createSecureContext()) stands for all of them. Other options given are updated.
+   */
   setSecureContext(options: ServerOptions): void {
-    const selectAlpn = alpnSelector({ ...this.options, ...options });
-    Object.assign(this.options, options);
-    this.template = serverConfigTemplate(this.options);
+    validateObject(options, 'options');
+    const next: ServerOptions = { ...withoutContextOptions(this.options), ...options };
+    // Built before anything changes: bad options throw and leave the server as it was.
+    const template = serverConfigTemplate(next);
+    const selectAlpn = alpnSelector(next);
+    this.options = next;
+    this.template = template;
     this.selectAlpn = selectAlpn;
   }
 
@@ -102,8 +113,10 @@ export class Server extends EventEmitter {
    * Serve `context`'s certificate to clients whose SNI matches `hostname` (node: addContext). The
    * hostname may hold `*` wildcards ('*.example.com'); the most recently added match wins; clients
    * without SNI, or matching nothing, get the default certificate. Ignored when an SNICallback is set.
+   * `context` is a createSecureContext() context or the `{ cert, key }` options; only its certificates
+   * are used (node also verifies client certificates against its `ca`, see docs/interop.md).
    */
-  addContext(hostname: string, context: SniContext): void {
+  addContext(hostname: string, context: SecureContext | SniContext): void {
     this.contexts.add(hostname, context);
   }
 

@@ -1,8 +1,12 @@
 // server.addContext(hostname, context): per-name certificates, consulted as node's default SNICallback does.
 import { loadCertifiedKeys, type CertifiedKey } from '../handshake/config.js';
 import type { CommonOptions } from './options.js';
+import { isForeignSecureContext, qtlsContextParts, type SecureContext } from './secure-context.js';
 
-/** What addContext accepts: the `cert`/`key` options (any other option is ignored, as by node). */
+/**
+ * What addContext accepts besides a createSecureContext() context: the `cert`/`key` options (any other
+ * option is ignored).
+ */
 export interface SniContext {
   cert?: CommonOptions['cert'];
   key?: CommonOptions['key'];
@@ -21,13 +25,17 @@ export function hostnamePattern(servername: string): RegExp {
 export class SniContexts {
   private readonly entries: Array<{ pattern: RegExp; hostname: string; certificates: CertifiedKey[] }> = [];
 
-  add(hostname: string, context: SniContext | undefined): void {
+  add(hostname: string, context: SecureContext | SniContext | undefined): void {
     if (!hostname) throw Object.assign(new Error('"servername" is required parameter for Server.addContext'), { code: 'ERR_TLS_REQUIRED_SERVER_NAME' });
-    const ctx = context ?? {};
+    const ctx = (context ?? {}) as SniContext;
+    // A qtls context is used as it is (node too takes a SecureContext as it is, and options through
+    // createSecureContext()).
+    const parts = qtlsContextParts(ctx);
     // A node:tls SecureContext wraps OpenSSL objects qtls cannot read.
-    if (ctx.cert === undefined && 'context' in ctx) throw new TypeError('addContext needs { cert, key } options (a node:tls SecureContext cannot be used by qtls)');
+    if (!parts && ctx.cert === undefined && isForeignSecureContext(ctx))
+      throw new TypeError('addContext needs { cert, key } options or a qtls createSecureContext() context (a node:tls SecureContext cannot be used by qtls)');
     // Parsed now, so bad PEM throws here (as node's createSecureContext does), not in a handshake.
-    this.entries.push({ pattern: hostnamePattern(hostname), hostname, certificates: loadCertifiedKeys(ctx.cert, ctx.key) });
+    this.entries.push({ pattern: hostnamePattern(hostname), hostname, certificates: parts?.certificates ?? loadCertifiedKeys(ctx.cert, ctx.key) });
   }
 
   get size(): number {

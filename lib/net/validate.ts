@@ -33,3 +33,9 @@ export function validateInt32(value: unknown, name: string): asserts value is nu
   if (value < -2147483648 || value > 2147483647)
     throw Object.assign(new RangeError(`The value of "${name}" is out of range. It must be >= -2147483648 && <= 2147483647. Received ${value}`), { code: 'ERR_OUT_OF_RANGE' });
 }
+
+/** node's validateObject (default flags): a non-null object that is not an array. */
+export function validateObject(value: unknown, name: string): asserts value is Record<string, unknown> {
+  if (value === null || typeof value !== 'object' || Array.isArray(value))
+    throw Object.assign(new TypeError(`The "${name}" argument must be of type object. ${received(value)}`), { code: 'ERR_INVALID_ARG_TYPE' });
+}
