@@ -132,7 +132,7 @@ describe('KME reservation protocol under failures', function () {
     expect(counts('A').A.ready).to.equal(4);
     expect(counts('B').A.ready).to.equal(4);
     // the reservation message, delayed in the network, arrives now: refused by the tombstone
-    const late = sites.B!.onReserve('A', tx!.txid, [{ keyId: 'k', master: 'sae-a', slaves: ['sae-b'], sizeBits: 256, seqs: [1] }]);
+    const late = sites.B!.onReserve('A', tx!.txid, [{ keyId: 'k', master: 'sae-a', slaves: ['sae-b'], sizeBits: 256, seqs: [1] }], tx!.createdMs);
     expect(late).to.equal('aborted');
     expect(counts('B').A.ready).to.equal(4);
   });
@@ -169,7 +169,7 @@ describe('KME reservation protocol under failures', function () {
 
   it('presumed abort: a participant whose coordinator never heard of the tx releases its units', async function () {
     const t = '22222222-2222-4222-8222-222222222222';
-    expect(sites.B!.onReserve('A', t, [{ keyId: 'x', master: 'sae-a', slaves: ['sae-b'], sizeBits: 256, seqs: [1] }])).to.equal('ok');
+    expect(sites.B!.onReserve('A', t, [{ keyId: 'x', master: 'sae-a', slaves: ['sae-b'], sizeBits: 256, seqs: [1] }], Date.now())).to.equal('ok');
     expect(counts('B').A.reserved).to.equal(1);
     await sites.B!.reconcileOnce();
     expect(counts('B').A).to.include({ ready: 4, reserved: 0 });
@@ -177,10 +177,10 @@ describe('KME reservation protocol under failures', function () {
 
   it('the participant refuses units that are not the coordinator\'s, or are taken', async function () {
     const t1 = '33333333-3333-4333-8333-333333333333';
-    expect(() => sites.B!.onReserve('A', t1, [{ keyId: 'y', master: 'sae-a', slaves: ['sae-b'], sizeBits: 256, seqs: [2] }])).to.throw(/not the coordinator/);
+    expect(() => sites.B!.onReserve('A', t1, [{ keyId: 'y', master: 'sae-a', slaves: ['sae-b'], sizeBits: 256, seqs: [2] }], Date.now())).to.throw(/not the coordinator/);
     await sites.B!.encKeys('sae-b', ['sae-a'], 1, 256); // B takes its unit 2
     const t2 = '44444444-4444-4444-8444-444444444444';
-    expect(() => sites.A!.onReserve('B', t2, [{ keyId: 'z', master: 'sae-b', slaves: ['sae-a'], sizeBits: 256, seqs: [2] }])).to.throw(/reserved|spent/);
+    expect(() => sites.A!.onReserve('B', t2, [{ keyId: 'z', master: 'sae-b', slaves: ['sae-a'], sizeBits: 256, seqs: [2] }], Date.now())).to.throw(/reserved|spent/);
   });
 
   it('filling: units pushed twice are stored once; the same seq with other bytes is refused', function () {
@@ -222,8 +222,8 @@ describe('KME reservation protocol under failures', function () {
     expect(rb.status).to.equal('ok');
     const ra = await a.ensureChunk(ksid, 3);
     expect(ra).to.deep.equal(rb);
-    const kb = sites.B!.store.deliver([`${ksid}/3`], 'sae-b', undefined);
-    const ka = a.store.deliver([`${ksid}/3`], 'sae-a', undefined);
+    const kb = sites.B!.store.deliver([`${ksid}/3`], 'sae-b', undefined, Date.now());
+    const ka = a.store.deliver([`${ksid}/3`], 'sae-a', undefined, Date.now());
     expect(ka.status === 'ok' && kb.status === 'ok' && Buffer.from(ka.keys[0]!.bytes).equals(Buffer.from(kb.keys[0]!.bytes))).to.equal(true);
     await a.reconcileOnce();
     expect((await a.ensureChunk(ksid, 3)).status).to.equal('consumed');

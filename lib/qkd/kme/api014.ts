@@ -83,10 +83,10 @@ export function statusOf(site: KmeSite, master: string, slave: string): Status {
     min_key_size: l.minKeySize,
     max_SAE_ID_count: l.maxSaeIdCount,
   };
-  if (site.linkStats) {
-    // Every figure the link reports (BB84: raw, sifted, QBER, f, final bits, secret key rate ...).
-    s.status_extension = { qkd_link: { ...site.linkStats } };
-  }
+  // key_lifetime_s: how long this KME keeps a key for the SAEs attached here that have not fetched it
+  // (limits.maxKeyAgeS; not an ETSI field). qkd_link: every figure the link reports (BB84: raw, sifted,
+  // QBER, f, final bits, secret key rate ...).
+  s.status_extension = { key_lifetime_s: l.maxKeyAgeS, ...(site.linkStats ? { qkd_link: { ...site.linkStats } } : {}) };
   return s;
 }
 

@@ -134,7 +134,7 @@ export class KmeBackend004 implements Etsi004Backend {
     site.expireDue();
     const after = site.store.stream(s.ksid);
     if (!after || after.closed) return fail(Status004.PEER_APP_NOT_CONNECTED);
-    const d = site.store.deliver([chunkKeyId(s.ksid, req.index)], caller, undefined);
+    const d = site.store.deliver([chunkKeyId(s.ksid, req.index)], caller, undefined, site.now());
     if (d.status === 'ok') {
       const key = d.keys[0]!.bytes;
       return withMeta

@@ -35,6 +35,10 @@ DIR/kme-a.db, DIR/kme-b.db; later starts reuse them.
   --stream-ttl S        ETSI 004: longest key stream lifetime, the TTL of a stream opened with TTL 0
                         (default 3600); a stream is closed when it runs out, its rows then purged
   --max-streams N       ETSI 004: key streams one application may have open at a site (default 1024)
+  --max-key-age S       ETSI 014: lifetime of a key at a site (default 3600); copies a slave has not
+                        fetched by then are erased, dec_keys then answers 400 (not found)
+  --max-clock-skew S    most the two sites' clocks may differ (default 60); tombstones of aborted
+                        reservations are kept 600 + 2 x S seconds, older reservations refused
   --identity cn|san-uri where an SAE's ID is read from its certificate (default cn)
   --status-interval S   print pool levels every S seconds (default 10; 0 = never; not with --json)
   --json                print one JSON line with every URL and file path once ready, nothing else
@@ -60,6 +64,8 @@ interface Parsed {
   maxKeys?: number;
   streamTtl?: number;
   maxStreams?: number;
+  maxKeyAge?: number;
+  maxClockSkew?: number;
   identity: IdentitySource;
   statusInterval: number;
   json: boolean;
@@ -149,6 +155,13 @@ function parseArgs(argv: string[]): Parsed | 'help' {
         p.maxStreams = num(flag, value(), 10_000_000);
         if (p.maxStreams < 1) throw new UsageError('--max-streams: at least 1');
         break;
+      case '--max-key-age':
+        p.maxKeyAge = num(flag, value(), 366 * 86_400);
+        if (p.maxKeyAge < 1) throw new UsageError('--max-key-age: at least 1 second');
+        break;
+      case '--max-clock-skew':
+        p.maxClockSkew = num(flag, value(), 366 * 86_400);
+        break;
       case '--identity': {
         const v = value();
         if (v !== 'cn' && v !== 'san-uri') throw new UsageError('--identity: cn or san-uri');
@@ -233,6 +246,8 @@ export async function runKmeCommand(argv: string[], io: KmeCommandIo): Promise<n
       ...(p.maxKeys === undefined ? {} : { maxKeyCount: p.maxKeys }),
       ...(p.streamTtl === undefined ? {} : { maxStreamTtlS: p.streamTtl }),
       ...(p.maxStreams === undefined ? {} : { maxOpenStreamsPerApp: p.maxStreams }),
+      ...(p.maxKeyAge === undefined ? {} : { maxKeyAgeS: p.maxKeyAge }),
+      ...(p.maxClockSkew === undefined ? {} : { maxClockSkewS: p.maxClockSkew }),
     },
     ...(p.reconcileMs === undefined ? {} : { reconcileMs: p.reconcileMs }),
     log,

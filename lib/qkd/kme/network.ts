@@ -35,7 +35,10 @@ interface CommonOptions extends TlsFactories {
   /** Names put in the KME certificates; default localhost, 127.0.0.1 and `host`. */
   certHosts?: string[];
   reconcileMs?: number;
-  /** The clock of 004 stream lifetimes (TTL); default Date.now. Tests inject one to expire streams at will. */
+  /**
+   * The sites' clock for lifetimes and ages (004 stream TTLs, 014 key lifetimes, reservation timestamps,
+   * tombstones); default Date.now. Tests inject one to expire things at will.
+   */
   now?: () => number;
   log?: (line: string) => void;
 }

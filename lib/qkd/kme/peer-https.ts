@@ -2,7 +2,7 @@
 // certificates (subject CN = KME ID); each checks the other's KME ID. Routes live next to the 014 API on
 // the same listener, under /kme/v1/, and only the configured peer KME may call them.
 //   POST /kme/v1/units     {units:[{seq, owner, bytes(base64)}], link?}  -> {}
-//   POST /kme/v1/reserve   {txid, bindings:[...]}                        -> {result:'ok'|'aborted'|'closed'}
+//   POST /kme/v1/reserve   {txid, bindings:[...], createdMs}             -> {result:'ok'|'aborted'|'closed'}
 //   POST /kme/v1/abort     {txid}                                        -> {result}
 //   POST /kme/v1/confirm   {txid}                                        -> {}
 //   POST /kme/v1/resolve   {txid}                                        -> {result}
@@ -76,7 +76,7 @@ export function httpsPeer(o: HttpsPeerOptions): PeerApi & { close(): void } {
     storeUnits: async (units: UnitIn[], link?: LinkStats) => {
       await call('units', { units: units.map((u) => ({ seq: u.seq, owner: u.owner, bytes: encodeBase64(u.bytes) })), ...(link ? { link } : {}) });
     },
-    reserve: async (txid, bindings) => result(await call('reserve', { txid, bindings }), ['ok', 'aborted', 'closed'] as const),
+    reserve: async (txid, bindings, createdMs) => result(await call('reserve', { txid, bindings, createdMs }), ['ok', 'aborted', 'closed'] as const),
     abort: async (txid) => result(await call('abort', { txid }), ['aborted', 'unknown', 'confirmed'] as const),
     confirm: async (txid) => {
       await call('confirm', { txid });
@@ -146,8 +146,12 @@ async function dispatch(h: PeerHandlers, from: Site, op: string, b: Record<strin
       h.onStoreUnits(from, parsed, typeof link === 'object' && link !== null ? (link as LinkStats) : undefined);
       return {};
     }
-    case 'reserve':
-      return { result: h.onReserve(from, txid(), parseBindings(b['bindings'])) };
+    case 'reserve': {
+      // The coordinator's timestamp is mandatory: without it a delayed copy could not be told from a fresh one.
+      const createdMs = b['createdMs'];
+      if (!Number.isSafeInteger(createdMs) || (createdMs as number) < 0) throw new PeerRefusedError('bad reservation: no createdMs');
+      return { result: h.onReserve(from, txid(), parseBindings(b['bindings']), createdMs as number) };
+    }
     case 'abort':
       return { result: h.onAbort(from, txid()) };
     case 'confirm':

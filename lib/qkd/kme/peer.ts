@@ -25,12 +25,18 @@ export interface StreamAnnouncement {
  */
 export type ReserveAnswer = 'ok' | 'aborted' | 'closed';
 
+// A reservation (step 2) carries `createdMs`: the coordinator's clock (ms since the epoch) when it began
+// the tx (step 1). The participant refuses one older than limits.maxReservationAgeS + maxClockSkewS by
+// its own clock ('aborted'), or stamped more than maxClockSkewS ahead of it (refused): so a delayed copy
+// of a reservation can only be accepted within a bounded time after the tx began, and a tombstone only
+// has to outlive that (docs/kme.md, "Tombstones").
+
 export type ResolveAnswer = 'pending' | 'confirmed' | 'aborted';
 export type AllocateAnswer = { status: 'ok'; txid: string } | { status: 'empty' } | { status: 'unknown-stream' };
 
 export interface PeerApi {
   storeUnits(units: UnitIn[], link?: LinkStats): Promise<void>;
-  reserve(txid: string, bindings: KeyBinding[]): Promise<ReserveAnswer>;
+  reserve(txid: string, bindings: KeyBinding[], createdMs: number): Promise<ReserveAnswer>;
   abort(txid: string): Promise<'aborted' | 'unknown' | 'confirmed'>;
   confirm(txid: string): Promise<void>;
   resolve(txid: string): Promise<ResolveAnswer>;
@@ -41,7 +47,7 @@ export interface PeerApi {
 /** The receiving side of PeerApi: what a site does when its peer calls. `from` is the calling site. */
 export interface PeerHandlers {
   onStoreUnits(from: Site, units: UnitIn[], link?: LinkStats): void;
-  onReserve(from: Site, txid: string, bindings: KeyBinding[]): ReserveAnswer;
+  onReserve(from: Site, txid: string, bindings: KeyBinding[], createdMs: number): ReserveAnswer;
   onAbort(from: Site, txid: string): 'aborted' | 'unknown' | 'confirmed';
   onConfirm(from: Site, txid: string): void;
   onResolve(from: Site, txid: string): ResolveAnswer;
@@ -78,7 +84,7 @@ export function inProcessPeer(from: Site, target: () => PeerHandlers | undefined
   };
   return {
     storeUnits: (u, l) => call((h) => h.onStoreUnits(from, u, l)),
-    reserve: (t, b) => call((h) => h.onReserve(from, t, b)),
+    reserve: (t, b, c) => call((h) => h.onReserve(from, t, b, c)),
     abort: (t) => call((h) => h.onAbort(from, t)),
     confirm: (t) => call((h) => h.onConfirm(from, t)),
     resolve: (t) => call((h) => h.onResolve(from, t)),

@@ -3,7 +3,7 @@
 // crash interrupted. The ETSI 014 HTTP layer (api014.ts) and the 004 backend (backend004.ts) call in here.
 import { randomUUID } from 'node:crypto';
 import type { LinkStats } from '../link.js';
-import type { KmeLimits } from './limits.js';
+import { tombstoneHorizonMs, type KmeLimits } from './limits.js';
 import {
   PeerRefusedError,
   PeerUnreachableError,
@@ -30,7 +30,10 @@ export interface SiteOptions {
   reconcileMs?: number;
   /** A participant waits this long for a pending tx's coordinator before asking it. Default 2000 ms. */
   resolveAfterMs?: number;
-  /** The clock for 004 stream lifetimes (ms since the epoch); default Date.now. Tests inject their own. */
+  /**
+   * The site's clock (ms since the epoch) for lifetimes and ages: 004 streams, 014 keys, reservation
+   * timestamps and tombstones. Default Date.now; tests inject their own.
+   */
   now?: () => number;
   log?: (line: string) => void;
 }
@@ -62,7 +65,7 @@ export class KmeSite implements PeerHandlers {
   readonly store: KeyStore;
   readonly limits: KmeLimits;
   peer: PeerApi | undefined;
-  /** The clock of 004 stream lifetimes. */
+  /** The site's clock: 004 stream and 014 key lifetimes, reservation ages, tombstones. */
   readonly now: () => number;
   /** The link's figures: from the local filler, or from the peer's unit pushes. */
   linkStats: LinkStats | undefined;
@@ -89,8 +92,9 @@ export class KmeSite implements PeerHandlers {
     this.reconcileMs = o.reconcileMs ?? 1000;
     this.resolveAfterMs = o.resolveAfterMs ?? 2000;
     this.now = o.now ?? Date.now;
-    // Streams from a file written before stream lifetimes get the longest one, counted from now.
+    // Streams and 014 txs from a file written before their lifetimes get the longest one, counted from now.
     this.store.setMissingExpiry(this.now() + this.limits.maxStreamTtlS * 1000);
+    this.store.setMissingKeyExpiry(this.now() + this.limits.maxKeyAgeS * 1000);
   }
 
   /** Starts the reconciler (first run at once: a restart finishes what the crash interrupted). */
@@ -134,7 +138,7 @@ export class KmeSite implements PeerHandlers {
   /** §5.4 dec_keys: the keys `master` got, for `caller` (a slave named at enc_keys). */
   async decKeys(caller: string, master: string, keyIds: string[]): Promise<DecResult> {
     for (let attempt = 0; ; attempt++) {
-      const r = this.guard(() => this.store.deliver(keyIds, caller, master));
+      const r = this.guard(() => this.store.deliver(keyIds, caller, master, this.now()));
       if (r.status !== 'pending') return r;
       if (attempt >= 2) return { status: 'peer-unreachable', reason: 'the peer KME has not settled these keys yet' };
       // Bound here but not yet known confirmed: ask the coordinator (docs/kme.md, "Delivery to slaves").
@@ -161,16 +165,19 @@ export class KmeSite implements PeerHandlers {
     const peer = this.peer;
     if (!peer || this.closed) return { status: 'peer-unreachable', reason: 'KME is shutting down' };
     const txid = randomUUID();
+    // Read before step 1: the reservation carries it, and every tombstone of this txid at the peer is
+    // written after it (docs/kme.md, "Tombstones").
+    const createdMs = this.now();
     this.inflight.add(txid);
     try {
-      const bindings = this.store.beginTx(txid, keys, (k) => [k.master]);
+      const bindings = this.store.beginTx(txid, keys, (k) => [k.master], this.keyExpiry(keys, createdMs));
       if (!bindings) {
         const needed = keys.reduce((a, k) => a + Math.ceil(k.sizeBits / this.limits.keySize), 0);
         return { status: 'empty', stored: this.storedKeyCount(), needed };
       }
       let answer: ReserveAnswer;
       try {
-        answer = await peer.reserve(txid, bindings);
+        answer = await peer.reserve(txid, bindings, createdMs);
       } catch (e) {
         if (e instanceof PeerRefusedError) this.log(`site ${this.site}: peer refused reservation ${txid}: ${e.message}`);
         await this.abortCoordinated(txid);
@@ -210,7 +217,7 @@ export class KmeSite implements PeerHandlers {
         return false;
       }
       if (this.closed) return false;
-      this.store.abortTx(txid);
+      this.store.abortTx(txid, this.now());
       return true;
     } catch {
       return false; // stays pending; the reconciler retries
@@ -234,8 +241,8 @@ export class KmeSite implements PeerHandlers {
     if (!peer) throw new PeerUnreachableError('no peer');
     const a = await peer.resolve(txid);
     if (this.closed) return a;
-    if (a === 'confirmed') this.store.markConfirmed(txid);
-    else if (a === 'aborted') this.store.abortTx(txid);
+    if (a === 'confirmed') this.store.markConfirmed(txid, this.now());
+    else if (a === 'aborted') this.store.abortTx(txid, this.now());
     return a;
   }
 
@@ -290,7 +297,7 @@ export class KmeSite implements PeerHandlers {
         }
         if (a.status !== 'ok') return a;
         // The owner reserved here (step 2) before answering; its answer is the confirmation.
-        if (this.store.markConfirmed(a.txid) === 'unknown') continue;
+        if (this.store.markConfirmed(a.txid, this.now()) === 'unknown') continue;
         return a;
       }
       return { status: 'peer-unreachable' as const, reason: 'allocation did not settle' };
@@ -305,8 +312,23 @@ export class KmeSite implements PeerHandlers {
     if (link) this.linkStats = link;
   }
 
-  onReserve(from: Site, txid: string, bindings: KeyBinding[]): ReserveAnswer {
+  onReserve(from: Site, txid: string, bindings: KeyBinding[], createdMs: number): ReserveAnswer {
     this.checkPeer(from);
+    // The request's age by the coordinator's stamp, read with this clock. Too old: refused as if
+    // tombstoned, whether or not the tombstone is still here — which is what lets pruneTombstones drop
+    // tombstones older than the horizon (docs/kme.md, "Tombstones"). From the future beyond the skew
+    // allowance: the clocks disagree more than the bound the argument rests on; refused, loudly.
+    const now = this.now();
+    const skewMs = this.limits.maxClockSkewS * 1000;
+    if (!Number.isSafeInteger(createdMs)) throw new PeerRefusedError('reservation without a creation time');
+    if (createdMs > now + skewMs) {
+      this.log(`site ${this.site}: reservation ${txid} stamped ${createdMs - now} ms ahead of this clock (allowed ${skewMs} ms): refused`);
+      throw new PeerRefusedError('reservation stamped in the future: clocks differ more than maxClockSkewS');
+    }
+    if (now - createdMs > this.limits.maxReservationAgeS * 1000 + skewMs) {
+      this.log(`site ${this.site}: reservation ${txid} is ${now - createdMs} ms old: refused`);
+      return 'aborted';
+    }
     if (bindings.some((b) => b.ksid !== undefined)) this.expireDue();
     for (const b of bindings) {
       if (!this.peerSaes.has(b.master)) throw new PeerRefusedError(`master ${b.master} is not attached to ${this.peerKmeId}`);
@@ -318,21 +340,27 @@ export class KmeSite implements PeerHandlers {
         if (s.ownerSite !== from || s.ownerApp !== b.master || s.peerApp !== b.slaves[0]) throw new PeerRefusedError('unknown key stream');
       }
     }
-    return this.store.reserveForPeer(txid, from, bindings, (k) => k.slaves.filter((s) => this.localSaes.has(s)));
+    return this.store.reserveForPeer(
+      txid,
+      from,
+      bindings,
+      (k) => k.slaves.filter((s) => this.localSaes.has(s)),
+      this.keyExpiry(bindings, now),
+    );
   }
 
   onAbort(from: Site, txid: string): 'aborted' | 'unknown' | 'confirmed' {
     this.checkPeer(from);
     const t = this.store.tx(txid);
     if (t && t.coordinator !== from) throw new PeerRefusedError('not your tx');
-    return this.store.abortTx(txid);
+    return this.store.abortTx(txid, this.now());
   }
 
   onConfirm(from: Site, txid: string): void {
     this.checkPeer(from);
     const t = this.store.tx(txid);
     if (t && t.coordinator !== from) throw new PeerRefusedError('not your tx');
-    this.store.markConfirmed(txid);
+    this.store.markConfirmed(txid, this.now());
   }
 
   onResolve(from: Site, txid: string): ResolveAnswer {
@@ -426,6 +454,43 @@ export class KmeSite implements PeerHandlers {
     for (const ksid of this.store.closedStreams()) this.store.settleClosedStream(ksid);
   }
 
+  // ---- 014 key lifetime and tombstones (docs/kme.md "Key lifetime (014)", "Tombstones") ------------
+
+  /** A 014 allocation's expiry at this site, from `fromMs` (this clock); 004 chunks live with their stream. */
+  private keyExpiry(keys: { ksid?: string }[], fromMs: number): number | null {
+    return keys.some((k) => k.ksid !== undefined) ? null : fromMs + this.limits.maxKeyAgeS * 1000;
+  }
+
+  /**
+   * Forfeits the 014 keys whose lifetime at this site is over and that some SAE attached here never
+   * fetched (bytes erased, rows dropped as after a delivery). Independent of the other site: each erases
+   * its own copies by its own clock; deliver() refuses an expired key even before this runs.
+   */
+  sweepKeys(): number {
+    if (this.closed) return 0;
+    let copies = 0;
+    for (;;) {
+      const r = this.store.expireKeys(this.now());
+      copies += r.copies;
+      if (r.txs < 256) break;
+    }
+    if (copies > 0) this.log(`site ${this.site}: ${copies} undelivered 014 key cop${copies === 1 ? 'y' : 'ies'} expired and erased`);
+    return copies;
+  }
+
+  /** Tombstones older than the horizon: no reservation for their txids can be accepted any more (onReserve). */
+  pruneTombstones(): number {
+    if (this.closed) return 0;
+    return this.store.pruneTombstones(this.now() - tombstoneHorizonMs(this.limits));
+  }
+
+  /** Everything the reconciler's local sweep does: 004 streams, 014 key lifetimes, tombstones. */
+  sweep(): void {
+    this.sweepStreams();
+    this.sweepKeys();
+    this.pruneTombstones();
+  }
+
   // ---- the reconciler (docs/kme.md "Recovery") ---------------------------------------------------
 
   /** One pass; passes never overlap. */
@@ -444,8 +509,9 @@ export class KmeSite implements PeerHandlers {
     const peer = this.peer;
     if (!peer || this.closed) return;
     const me = this.site;
-    // 0. 004 streams: close the expired ones, purge closed ones that are done (local only).
-    this.sweepStreams();
+    // 0. Local sweep: 004 streams (close the expired ones, purge closed ones that are done), 014 keys past
+    // their lifetime, tombstones past the horizon.
+    this.sweep();
     // 1. Pending txs coordinated here and driven by nobody: abort (the SAE never got an answer).
     for (const t of this.store.txsWhere(me, 'pending')) {
       if (this.closed) return;

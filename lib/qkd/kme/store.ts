@@ -8,9 +8,13 @@
 //               known stored at the peer) | ready | reserved (by txid) | spent (bytes erased).
 //   txs         one allocation (a 014 enc_keys request, or one 004 chunk), coordinated by the site whose
 //               units it uses. state: pending | confirmed. peer_done: the peer acknowledged the outcome.
+//               expires_ms (014 only; this site's clock): when this site forfeits the copies its SAEs have
+//               not fetched (expireKeys). created_ms is the real clock (the reconciler's "pending a while").
 //   keys        the keys of a tx: key_ID, master, slaves, size, the unit seqs they are cut from.
 //   deliveries  (key_ID, SAE attached to THIS site) -> delivered yet?
-//   tombstones  txids aborted here, so a late reservation for them is refused.
+//   tombstones  txids aborted here (at_ms: this site's clock), so a late reservation for them is refused.
+//               Pruned after the horizon beyond which the participant refuses a reservation by its age
+//               anyway (pruneTombstones; docs/kme.md "Tombstones").
 //   streams     004 key streams known here, open or closed (CLOSE, or their TTL ran out). A closed stream
 //               is never reopened; its rows go (purgeStreamIfDone) once nothing of it is left here.
 //   chunks      004 (KSID, index) pairs allocated here while the stream lives: an index is never given
@@ -116,7 +120,7 @@ CREATE INDEX IF NOT EXISTS units_pick ON units (owner, state, seq);
 CREATE INDEX IF NOT EXISTS units_tx ON units (txid);
 CREATE TABLE IF NOT EXISTS txs (
   txid TEXT PRIMARY KEY, coordinator TEXT NOT NULL, state TEXT NOT NULL,
-  peer_done INTEGER NOT NULL DEFAULT 0, created_ms INTEGER NOT NULL);
+  peer_done INTEGER NOT NULL DEFAULT 0, created_ms INTEGER NOT NULL, expires_ms INTEGER);
 CREATE TABLE IF NOT EXISTS keys (
   key_id TEXT PRIMARY KEY, txid TEXT NOT NULL, master TEXT NOT NULL, slaves TEXT NOT NULL,
   size_bits INTEGER NOT NULL, seqs TEXT NOT NULL, ksid TEXT, idx INTEGER);
@@ -136,6 +140,8 @@ CREATE TABLE IF NOT EXISTS chunks (ksid TEXT NOT NULL, idx INTEGER NOT NULL, txi
 const INDEXES = `
 CREATE INDEX IF NOT EXISTS keys_ksid ON keys (ksid);
 CREATE INDEX IF NOT EXISTS streams_expiry ON streams (closed, expires_ms);
+CREATE INDEX IF NOT EXISTS txs_expiry ON txs (state, expires_ms);
+CREATE INDEX IF NOT EXISTS tombstones_age ON tombstones (at_ms);
 `;
 
 export class KeyStore {
@@ -168,10 +174,15 @@ export class KeyStore {
     if (this.db.open) this.db.close();
   }
 
-  /** A file from before stream lifetimes: add the columns. Its owner-side streams with local_open = 0 were CLOSEd. */
+  /**
+   * A file from before stream lifetimes: add the columns. Its owner-side streams with local_open = 0 were
+   * CLOSEd. A file from before 014 key lifetimes: txs gets expires_ms (set by setMissingKeyExpiry).
+   */
   private migrate(): void {
     const cols = new Set((this.db.prepare('PRAGMA table_info(streams)').all() as { name: string }[]).map((c) => c.name));
+    const txCols = new Set((this.db.prepare('PRAGMA table_info(txs)').all() as { name: string }[]).map((c) => c.name));
     this.db.transaction(() => {
+      if (!txCols.has('expires_ms')) this.db.exec('ALTER TABLE txs ADD COLUMN expires_ms INTEGER');
       if (!cols.has('expires_ms')) this.db.exec('ALTER TABLE streams ADD COLUMN expires_ms INTEGER');
       if (!cols.has('gen')) this.db.exec('ALTER TABLE streams ADD COLUMN gen TEXT');
       if (!cols.has('closed')) {
@@ -301,12 +312,14 @@ export class KeyStore {
 
   /**
    * Reservation step 1 (coordinator): take ready units this site owns for each key, record the tx as
-   * `pending` with its bindings and the local recipients. Returns undefined when the pool is too small.
+   * `pending` with its bindings and the local recipients. `expiresMs`: a 014 tx's key lifetime at this
+   * site (null for 004 chunks, which live as long as their stream). Undefined when the pool is too small.
    */
   beginTx(
     txid: string,
     keys: Omit<KeyBinding, 'seqs'>[],
     localRecipients: (k: Omit<KeyBinding, 'seqs'>) => string[],
+    expiresMs: number | null,
   ): KeyBinding[] | undefined {
     return this.db.transaction(() => {
       const need = keys.map((k) => this.unitsFor(k.sizeBits));
@@ -323,7 +336,7 @@ export class KeyStore {
         bindings.push({ ...keys[i]!, seqs: seqs.slice(at, at + need[i]!) });
         at += need[i]!;
       }
-      this.insertTx(txid, this.site, bindings, localRecipients);
+      this.insertTx(txid, this.site, bindings, localRecipients, expiresMs);
       return bindings;
     })();
   }
@@ -331,13 +344,14 @@ export class KeyStore {
   /**
    * Reservation step 2 (participant): reserve the same units for the same tx. Idempotent for a tx already
    * here; refused ('aborted') for a tombstoned tx; a unit that is missing, owned by the other site or
-   * held by another tx is a conflict.
+   * held by another tx is a conflict. `expiresMs`: as for beginTx, by this site's clock.
    */
   reserveForPeer(
     txid: string,
     coordinator: Site,
     bindings: KeyBinding[],
     localRecipients: (k: KeyBinding) => string[],
+    expiresMs: number | null,
   ): 'ok' | 'aborted' {
     return this.db.transaction((): 'ok' | 'aborted' => {
       if (this.db.prepare('SELECT 1 FROM tombstones WHERE txid = ?').get(txid)) return 'aborted';
@@ -357,7 +371,7 @@ export class KeyStore {
           if (u.state !== 'ready' && u.state !== 'pending') throw new StoreConflictError(`unit ${s} is ${u.state}`);
         }
       }
-      this.insertTx(txid, coordinator, bindings, localRecipients);
+      this.insertTx(txid, coordinator, bindings, localRecipients, expiresMs);
       return 'ok';
     })();
   }
@@ -367,10 +381,11 @@ export class KeyStore {
     coordinator: Site,
     bindings: KeyBinding[],
     localRecipients: (k: KeyBinding) => string[],
+    expiresMs: number | null,
   ): void {
     this.db
-      .prepare("INSERT INTO txs (txid, coordinator, state, peer_done, created_ms) VALUES (?, ?, 'pending', 0, ?)")
-      .run(txid, coordinator, Date.now());
+      .prepare("INSERT INTO txs (txid, coordinator, state, peer_done, created_ms, expires_ms) VALUES (?, ?, 'pending', 0, ?, ?)")
+      .run(txid, coordinator, Date.now(), expiresMs);
     const insKey = this.db.prepare(
       'INSERT INTO keys (key_id, txid, master, slaves, size_bits, seqs, ksid, idx) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
     );
@@ -413,11 +428,15 @@ export class KeyStore {
     })();
   }
 
-  /** Participant: mark a tx confirmed (the coordinator said so). 'unknown' = already finished here. */
-  markConfirmed(txid: string): 'ok' | 'unknown' {
+  /**
+   * Participant: mark a tx confirmed (the coordinator said so). 'unknown' = already finished here. A 014 tx
+   * whose lifetime ran out here (`nowMs`, this site's clock) is forfeited in the same transaction.
+   */
+  markConfirmed(txid: string, nowMs: number): 'ok' | 'unknown' {
     return this.db.transaction((): 'ok' | 'unknown' => {
       if (!this.tx(txid)) return 'unknown';
       this.db.prepare("UPDATE txs SET state = 'confirmed' WHERE txid = ?").run(txid);
+      if (this.expired(txid, nowMs)) for (const k of this.keysOf(txid)) this.forfeitKey(k);
       this.forfeitIfStreamClosed(txid);
       this.maybeFinish(txid);
       return 'ok';
@@ -434,12 +453,13 @@ export class KeyStore {
 
   /**
    * Abort (participant on the coordinator's order; coordinator once the participant acknowledged):
-   * release the units to `ready`, forget the keys, tombstone the txid. A confirmed tx is never aborted.
+   * release the units to `ready`, forget the keys, tombstone the txid (at `nowMs`, this site's clock). A
+   * confirmed tx is never aborted.
    */
-  abortTx(txid: string): 'aborted' | 'unknown' | 'confirmed' {
+  abortTx(txid: string, nowMs: number): 'aborted' | 'unknown' | 'confirmed' {
     return this.db.transaction((): 'aborted' | 'unknown' | 'confirmed' => {
       const t = this.tx(txid);
-      this.db.prepare('INSERT OR IGNORE INTO tombstones (txid, at_ms) VALUES (?, ?)').run(txid, Date.now());
+      this.db.prepare('INSERT OR IGNORE INTO tombstones (txid, at_ms) VALUES (?, ?)').run(txid, nowMs);
       if (!t) return 'unknown';
       if (t.state === 'confirmed') return 'confirmed';
       this.db.prepare("UPDATE units SET state = 'ready', txid = NULL WHERE txid = ? AND state = 'reserved'").run(txid);
@@ -460,6 +480,58 @@ export class KeyStore {
 
   isTombstoned(txid: string): boolean {
     return this.db.prepare('SELECT 1 FROM tombstones WHERE txid = ?').get(txid) !== undefined;
+  }
+
+  /**
+   * Deletes the tombstones written before `beforeMs` (this site's clock). Sound only for a horizon past
+   * which no reservation for their txids can be accepted any more (KmeSite.pruneTombstones).
+   */
+  pruneTombstones(beforeMs: number): number {
+    return this.db.prepare('DELETE FROM tombstones WHERE at_ms < ?').run(beforeMs).changes;
+  }
+
+  // ---- 014 key lifetime ----------------------------------------------------------------------------
+
+  /** Is this tx a 014 allocation whose lifetime at this site is over at `nowMs`? */
+  private expired(txid: string, nowMs: number): boolean {
+    const r = this.db.prepare('SELECT expires_ms FROM txs WHERE txid = ?').get(txid) as { expires_ms: number | null } | undefined;
+    return r !== undefined && r.expires_ms !== null && r.expires_ms <= nowMs;
+  }
+
+  /**
+   * The 014 key lifetime ran out at this site (`nowMs`): every confirmed tx past its expiry whose keys
+   * some SAE attached here has not fetched gives them up — exactly as a delivery ends: the deliveries are
+   * marked done (so never handed out), the units spent and their bytes erased, and the rows dropped as
+   * for a completed tx (at a coordinator once the peer acknowledged it). A tx still pending here is left
+   * alone: only the coordinator decides it, and its units must go back to `ready` if it aborts; it is
+   * forfeited when the confirmation arrives (markConfirmed). One transaction; returns the txs and the
+   * (key, SAE) copies forfeited, at most `limit` txs.
+   */
+  expireKeys(nowMs: number, limit = 256): { txs: number; copies: number } {
+    return this.db.transaction(() => {
+      const due = this.db
+        .prepare(
+          "SELECT t.txid FROM txs t WHERE t.state = 'confirmed' AND t.expires_ms IS NOT NULL AND t.expires_ms <= ? AND EXISTS " +
+            '(SELECT 1 FROM keys k JOIN deliveries d ON d.key_id = k.key_id WHERE k.txid = t.txid AND d.done = 0) ' +
+            'ORDER BY t.expires_ms LIMIT ?',
+        )
+        .all(nowMs, limit) as { txid: string }[];
+      let copies = 0;
+      for (const { txid } of due) {
+        for (const k of this.keysOf(txid)) copies += this.forfeitKey(k);
+        this.maybeFinish(txid);
+      }
+      return { txs: due.length, copies };
+    })();
+  }
+
+  /** 014 txs without an expiry (a file from before key lifetimes) get `expiresMs`. 004 chunks keep none. */
+  setMissingKeyExpiry(expiresMs: number): number {
+    return this.db
+      .prepare(
+        'UPDATE txs SET expires_ms = ? WHERE expires_ms IS NULL AND NOT EXISTS (SELECT 1 FROM keys k WHERE k.txid = txs.txid AND k.ksid IS NOT NULL)',
+      )
+      .run(expiresMs).changes;
   }
 
   /** Txs in a given state, by coordinator; for the reconciler. */
@@ -488,14 +560,17 @@ export class KeyStore {
 
   /**
    * 014 dec_keys (and 004 GET_KEY): hand `caller` the keys, all or nothing. `master` (when given) must be
-   * each key's master. A key of a still-pending tx is not handed out: the caller resolves it first.
+   * each key's master. A key of a still-pending tx is not handed out: the caller resolves it first. A 014
+   * key whose lifetime at this site is over at `nowMs` (this site's clock) is not found, as it will be once
+   * the sweep has forfeited it: never handed out after its expiry here, whatever the other site's clock says.
    */
-  deliver(keyIds: string[], caller: string, master: string | undefined): DeliverResult {
+  deliver(keyIds: string[], caller: string, master: string | undefined, nowMs: number): DeliverResult {
     return this.db.transaction((): DeliverResult => {
       const rows: KeyRowDb[] = [];
       for (const id of keyIds) {
         const k = this.db.prepare('SELECT * FROM keys WHERE key_id = ?').get(id) as KeyRowDb | undefined;
         if (!k || (master !== undefined && k.master !== master)) return { status: 'not-found' };
+        if (this.expired(k.txid, nowMs)) return { status: 'not-found' };
         rows.push(k);
       }
       if (new Set(keyIds).size !== keyIds.length) return { status: 'not-found' };
@@ -563,7 +638,7 @@ export class KeyStore {
     return n;
   }
 
-  /** Every undelivered local recipient of `k` gives it up; its units are spent and erased. */
+  /** Every undelivered local recipient of `k` gives it up; its units are spent and erased. Returns the copies given up. */
   private forfeitKey(k: KeyRowDb): number {
     const n = this.db.prepare('UPDATE deliveries SET done = 1 WHERE key_id = ? AND done = 0').run(k.key_id).changes;
     this.eraseIfDone(k);
