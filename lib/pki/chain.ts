@@ -10,15 +10,21 @@
 // every issuer a CA (basicConstraints cA, §4.2.1.9; a version 1 anchor is accepted as a CA, as OpenSSL
 // does); keyUsage keyCertSign on issuers when keyUsage is present (§4.2.1.3); pathLenConstraint
 // (§6.1.4 (l)(m)); extendedKeyUsage of the leaf and intermediates, when present, allows the purpose
-// (§4.2.1.12, as OpenSSL's purpose check); no unrecognised critical extension below the anchor (§4.2).
+// (§4.2.1.12, as OpenSSL's purpose check); no unrecognised critical extension below the anchor (§4.2);
+// name constraints (§4.2.1.10, §6.1.3 (b)(c), §6.1.4 (g); matching in name-constraints.ts): every
+// certificate below a CA with nameConstraints — the trust anchor's included, as OpenSSL does — must
+// satisfy them, except self-issued intermediates. Checking each CA's constraints in turn is the
+// intersection of the permitted subtrees and the union of the excluded ones that §6.1.4 (g) accumulates.
 //
 // Hostile input: at most MAX_CHAIN_CERTS received certificates, paths of at most MAX_PATH_LENGTH, at
-// most MAX_SIGNATURE_CHECKS signature verifications and MAX_CANDIDATES issuer candidates examined.
+// most MAX_SIGNATURE_CHECKS signature verifications and MAX_CANDIDATES issuer candidates examined, and
+// bounded name-constraint work (NAME_CHECK_MAX per certificate and CA, NAME_CHECK_BUDGET in all).
 
 import { verifySignature } from '../crypto/signature.js';
 import type { PublicKey, SignatureAlgorithm } from '../crypto/keys.js';
 import { equalBytes } from '../wire/bytes.js';
 import { checkServerIdentity } from './hostname.js';
+import { NAME_CONSTRAINT_MESSAGES, NameCheckBudget, checkNameConstraints, subtreeMinMaxProblem } from './name-constraints.js';
 import { OID, oidName } from './oids.js';
 import { allowsKeyUsage, canonicalName, namesMatch, type Certificate } from './x509.js';
 
@@ -30,8 +36,13 @@ export type ChainResult =
       ok: false;
       reason: string;
       alert: ChainAlert;
-      /** OpenSSL / node:tls verify error code (CERT_HAS_EXPIRED, UNABLE_TO_GET_ISSUER_CERT_LOCALLY ...). */
+      /** node:tls's verify error code (CERT_HAS_EXPIRED, UNABLE_TO_GET_ISSUER_CERT_LOCALLY ...): OpenSSL's name, or UNSPECIFIED where node has none. */
       code: string;
+      /**
+       * OpenSSL's X509_V_ERR_* name (without the prefix) when node reports the error as UNSPECIFIED:
+       * the name-constraint errors PERMITTED_VIOLATION, EXCLUDED_VIOLATION, SUBTREE_MINMAX ...
+       */
+      verifyError?: string;
       /** The certificate the failure is about, when there is one. */
       cert?: Certificate;
     };
@@ -56,6 +67,42 @@ type Failure = Extract<ChainResult, { ok: false }>;
 
 function failure(alert: ChainAlert, code: string, reason: string, cert?: Certificate): Failure {
   return cert ? { ok: false, alert, code, reason, cert } : { ok: false, alert, code, reason };
+}
+
+/**
+ * node 20's X509ErrorCode() has no case for the name-constraint errors, so node:tls reports them as
+ * code UNSPECIFIED with OpenSSL's message ('permitted subtree violation' ...); we do the same and keep
+ * OpenSSL's name in verifyError.
+ */
+const NODE_NAME_CONSTRAINT_CODE = 'UNSPECIFIED';
+
+/** RFC 5280 §6.1.3 (b)(c) over a complete path, in OpenSSL's order (top of the path first), so that the first error is the same. */
+function checkPathNameConstraints(path: Certificate[], budget: NameCheckBudget): Failure | undefined {
+  for (let j = path.length - 1; j > 0; j--) {
+    const nc = path[j]!.nameConstraints;
+    const problem = nc && subtreeMinMaxProblem(nc);
+    if (problem) {
+      // §4.2.1.10: minimum MUST be zero and maximum MUST be absent — a malformed CA certificate.
+      const f = failure('bad_certificate', NODE_NAME_CONSTRAINT_CODE, `${NAME_CONSTRAINT_MESSAGES.SUBTREE_MINMAX}: nameConstraints of ${describe(path[j]!)}: ${problem}`, path[j]);
+      return { ...f, verifyError: 'SUBTREE_MINMAX' };
+    }
+  }
+  for (let i = path.length - 1; i >= 0; i--) {
+    const cert = path[i]!;
+    // §6.1.3 (b)(c): "unless certificate i is self-issued and is not the final certificate".
+    if (i !== 0 && cert.selfIssued) continue;
+    for (let j = path.length - 1; j > i; j--) {
+      const ca = path[j]!;
+      if (!ca.nameConstraints) continue;
+      const v = checkNameConstraints(cert, ca.nameConstraints, i === 0, budget);
+      if (!v) continue;
+      const who = i === 0 ? 'certificate' : 'issuer certificate';
+      // OpenSSL's ssl_x509err2alert() has no entry for these: certificate_unknown.
+      const f = failure('certificate_unknown', NODE_NAME_CONSTRAINT_CODE, `${NAME_CONSTRAINT_MESSAGES[v.error]}: ${who} ${describe(cert)}: ${v.detail} of the name constraints of ${describe(ca)}`, cert);
+      return { ...f, verifyError: v.error };
+    }
+  }
+  return undefined;
 }
 
 function describe(cert: Certificate): string {
@@ -100,7 +147,7 @@ function formatDate(d: Date): string {
 }
 
 /** RFC 5280 §6.1 checks on a complete path (leaf first, anchor last). */
-function validatePath(path: Certificate[], anchorIndex: number, now: Date, purpose: 'server' | 'client'): Failure | undefined {
+function validatePath(path: Certificate[], anchorIndex: number, now: Date, purpose: 'server' | 'client', names: NameCheckBudget): Failure | undefined {
   for (let i = 0; i < path.length; i++) {
     const cert = path[i]!;
     const who = i === 0 ? 'certificate' : i === anchorIndex ? 'trust anchor' : 'issuer certificate';
@@ -142,7 +189,8 @@ function validatePath(path: Certificate[], anchorIndex: number, now: Date, purpo
     const got = leaf.extKeyUsage!.map(oidName).join(', ');
     return failure('unsupported_certificate', 'INVALID_PURPOSE', `certificate ${describe(leaf)} extendedKeyUsage (${got}) does not allow ${purpose === 'server' ? 'serverAuth' : 'clientAuth'}`, leaf);
   }
-  return undefined;
+  // Last, as in OpenSSL's verify_chain().
+  return checkPathNameConstraints(path, names);
 }
 
 /**
@@ -165,6 +213,7 @@ export function verifyChain(opts: VerifyChainOptions): ChainResult {
   let signatureChecks = 0;
   let candidatesSeen = 0;
   let budgetExceeded = false;
+  const nameChecks = new NameCheckBudget();
 
   const checkSignature = (child: Certificate, parent: Certificate): Failure | null => {
     let row = verdicts.get(child);
@@ -211,7 +260,7 @@ export function verifyChain(opts: VerifyChainOptions): ChainResult {
   const search = (path: Certificate[]): Certificate[] | undefined => {
     const cert = path[path.length - 1]!;
     if (isAnchor(cert, anchors)) {
-      const problem = validatePath(path, path.length - 1, now, purpose);
+      const problem = validatePath(path, path.length - 1, now, purpose, nameChecks);
       if (!problem) return path;
       firstPathFailure ??= problem;
       return undefined;

@@ -4,7 +4,7 @@
 // (RFC 8410) and sha256WithRSAEncryption for RSA. Names use PrintableString for C and UTF8String for the
 // rest (RFC 5280 §4.1.2.6); the issuer name is copied byte for byte from the issuer's subject so that
 // name chaining is exact. SKI is the SHA-1 of the subjectPublicKey (§4.2.1.2 method 1); AKI carries the
-// issuer's SKI.
+// issuer's SKI. CAs can carry nameConstraints (§4.2.1.10), critical by default.
 
 import { hash } from '../crypto/hash.js';
 import { ecPublicPoint, ecRandomScalar } from '../crypto/ecdsa.js';
@@ -36,7 +36,9 @@ export interface IssueOptions {
   isCA: boolean;
   /** basicConstraints pathLenConstraint (CA only). */
   pathLen?: number;
-  san?: { dns?: string[]; ip?: string[]; uri?: string[]; email?: string[] };
+  san?: { dns?: string[]; ip?: string[]; uri?: string[]; email?: string[]; dirName?: NameInput[] };
+  /** nameConstraints (CA only; RFC 5280 §4.2.1.10). */
+  nameConstraints?: NameConstraintsInput;
   /** Defaults: CA → keyCertSign, cRLSign; RSA leaf → digitalSignature, keyEncipherment; else digitalSignature. */
   keyUsage?: KeyUsage[];
   /** Omitted when undefined. Names or dotted OIDs. */
@@ -47,6 +49,30 @@ export interface IssueOptions {
   omitBasicConstraints?: boolean;
   /** Additional raw extensions (tests: unknown critical extensions). */
   extraExtensions?: { oid: string; critical: boolean; value: Uint8Array }[];
+}
+
+/** The subtrees of one list, by form. */
+export interface SubtreesInput {
+  /** "example.com" (the host and everything under it), ".example.com" (only under it). */
+  dns?: string[];
+  /** CIDR ("10.0.0.0/8", "2001:db8::/32") or address/mask ("10.0.0.0/255.0.0.0"). */
+  ip?: string[];
+  /** A mailbox "user@host", a host "host", or ".domain". */
+  email?: string[];
+  /** URI host constraints: "host" or ".domain". */
+  uri?: string[];
+  /** directoryName prefixes. */
+  dirName?: NameInput[];
+}
+
+export interface NameConstraintsInput {
+  permitted?: SubtreesInput;
+  excluded?: SubtreesInput;
+  /** Default true: §4.2.1.10 says conforming CAs MUST mark the extension critical. */
+  critical?: boolean;
+  /** Tests only: a minimum / maximum on every subtree (§4.2.1.10 requires 0 / absent). */
+  minimum?: number;
+  maximum?: number;
 }
 
 export interface IssuedCertificate {
@@ -135,6 +161,48 @@ function keyUsageBits(usages: KeyUsage[]): Uint8Array {
   return der.bitString(bytes, 7 - (max & 7));
 }
 
+/** An iPAddress constraint: the address followed by its mask (4 + 4 or 16 + 16 octets). */
+function ipRange(text: string): Uint8Array {
+  const slash = text.lastIndexOf('/');
+  const addr = slash > 0 ? parseIp(text.slice(0, slash)) : undefined;
+  const maskText = text.slice(slash + 1);
+  if (!addr) throw new TypeError(`not an address/mask or CIDR range: ${text}`);
+  let mask: Uint8Array | undefined;
+  if (/^\d+$/.test(maskText)) {
+    const bits = Number(maskText);
+    if (bits > addr.length * 8) throw new TypeError(`prefix length ${bits} too long in ${text}`);
+    mask = new Uint8Array(addr.length);
+    for (let i = 0; i < bits; i++) mask[i >> 3]! |= 0x80 >> (i & 7);
+  } else {
+    mask = parseIp(maskText);
+    if (!mask || mask.length !== addr.length) throw new TypeError(`mask does not fit the address in ${text}`);
+  }
+  const out = new Uint8Array(addr.length * 2);
+  out.set(addr);
+  out.set(mask, addr.length);
+  return out;
+}
+
+/** RFC 5280 §4.2.1.10 NameConstraints value (the extnValue contents). */
+export function encodeNameConstraints(nc: NameConstraintsInput): Uint8Array {
+  const distances = [
+    ...(nc.minimum !== undefined ? [der.implicit(0, der.integer(nc.minimum).subarray(2))] : []),
+    ...(nc.maximum !== undefined ? [der.implicit(1, der.integer(nc.maximum).subarray(2))] : []),
+  ];
+  const subtrees = (t: SubtreesInput): Uint8Array[] => {
+    const bases: Uint8Array[] = [];
+    for (const d of t.dns ?? []) bases.push(der.implicit(2, Buffer.from(ascii(d, 'dNSName'), 'latin1')));
+    for (const ip of t.ip ?? []) bases.push(der.implicit(7, ipRange(ip)));
+    for (const e of t.email ?? []) bases.push(der.implicit(1, Buffer.from(ascii(e, 'rfc822Name'), 'latin1')));
+    for (const u of t.uri ?? []) bases.push(der.implicit(6, Buffer.from(ascii(u, 'URI'), 'latin1')));
+    for (const n of t.dirName ?? []) bases.push(der.explicit(4, encodeName(n)));
+    return bases.map((b) => der.sequence(b, ...distances));
+  };
+  const permitted = nc.permitted ? subtrees(nc.permitted) : [];
+  const excluded = nc.excluded ? subtrees(nc.excluded) : [];
+  return der.sequence(...(permitted.length ? [der.explicit(0, ...permitted)] : []), ...(excluded.length ? [der.explicit(1, ...excluded)] : []));
+}
+
 function ascii(s: string, what: string): string {
   if (/[^\x20-\x7e]/.test(s)) throw new TypeError(`${what} must be printable ASCII: ${JSON.stringify(s)}`);
   return s;
@@ -170,8 +238,12 @@ export function issueCertificate(opts: IssueOptions): IssuedCertificate {
   }
   exts.push(ext(OID.subjectKeyIdentifier, false, der.octetString(ski)));
   exts.push(ext(OID.authorityKeyIdentifier, false, der.sequence(der.implicit(0, aki))));
+  if (opts.nameConstraints) {
+    if (!opts.isCA) throw new TypeError('nameConstraints belong in a CA certificate (RFC 5280 §4.2.1.10)');
+    exts.push(ext(OID.nameConstraints, opts.nameConstraints.critical ?? true, encodeNameConstraints(opts.nameConstraints)));
+  }
   const san = opts.san;
-  if (san && (san.dns?.length || san.ip?.length || san.uri?.length || san.email?.length)) {
+  if (san && (san.dns?.length || san.ip?.length || san.uri?.length || san.email?.length || san.dirName?.length)) {
     const names: Uint8Array[] = [];
     for (const e of san.email ?? []) names.push(der.implicit(1, Buffer.from(ascii(e, 'email'), 'latin1')));
     for (const d of san.dns ?? []) names.push(der.implicit(2, Buffer.from(ascii(d, 'dNSName'), 'latin1')));
@@ -181,6 +253,7 @@ export function issueCertificate(opts: IssueOptions): IssuedCertificate {
       if (!bytes) throw new TypeError(`not an IP address: ${ip}`);
       names.push(der.implicit(7, bytes));
     }
+    for (const n of san.dirName ?? []) names.push(der.explicit(4, encodeName(n)));
     // RFC 5280 §4.2.1.6: critical when the subject is empty.
     const emptySubject = Object.values(opts.subject).every((v) => v === undefined);
     exts.push(ext(OID.subjectAltName, emptySubject, der.sequence(...names)));

@@ -57,6 +57,8 @@ export const OID = {
   emailProtection: '1.3.6.1.5.5.7.3.4',
   timeStamping: '1.3.6.1.5.5.7.3.8',
   OCSPSigning: '1.3.6.1.5.5.7.3.9',
+  // otherName types (RFC 8398 §3)
+  smtpUTF8Mailbox: '1.3.6.1.5.5.7.8.9',
 } as const;
 
 /**

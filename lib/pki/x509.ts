@@ -1,7 +1,8 @@
 // X.509 v1/v3 certificate parsing (RFC 5280 §4.1) and the extensions the chain check and the
 // handshake use (§4.2.1.1 AKI, .2 SKI, .3 keyUsage, .6 subjectAltName, .9 basicConstraints,
-// .12 extKeyUsage). Unknown extensions are kept raw; unknown *critical* ones are listed so that
-// chain.ts can reject the certificate (§4.2: "MUST reject ... critical extension it does not recognize").
+// .10 nameConstraints, .12 extKeyUsage). Unknown extensions are kept raw; unknown *critical* ones are
+// listed so that chain.ts can reject the certificate (§4.2: "MUST reject ... critical extension it does
+// not recognize").
 
 import { TLSError } from '../alert.js';
 import type { HashName, PublicKey, SignatureAlgorithm } from '../crypto/keys.js';
@@ -66,6 +67,26 @@ export interface SubjectAltName {
   ip: string[];
   uri: string[];
   email: string[];
+}
+
+/** RFC 5280 §4.2.1.10 GeneralSubtree. */
+export interface GeneralSubtree {
+  /**
+   * The subtree's root. An iPAddress base is address + mask (8 or 32 octets; any other length is kept
+   * and refused when an address is compared with it, as OpenSSL does): `bytes` holds both and `value`
+   * reads "10.0.0.0/255.0.0.0".
+   */
+  base: GeneralName;
+  /** BaseDistance minimum: MUST be 0 (the default) — anything else makes the constraint unusable. */
+  minimum: bigint;
+  /** BaseDistance maximum: MUST be absent. */
+  maximum?: bigint;
+}
+
+/** RFC 5280 §4.2.1.10 NameConstraints; an absent list is empty here. */
+export interface NameConstraints {
+  permitted: GeneralSubtree[];
+  excluded: GeneralSubtree[];
 }
 
 export interface Extension {
@@ -140,6 +161,8 @@ export interface Certificate {
   keyUsage?: KeyUsage[];
   /** extendedKeyUsage OIDs (OID.serverAuth, OID.clientAuth, ...). */
   extKeyUsage?: string[];
+  /** nameConstraints (CA certificates), enforced by chain.ts through name-constraints.ts. */
+  nameConstraints?: NameConstraints;
   subjectKeyIdentifier?: Uint8Array;
   authorityKeyIdentifier?: AuthorityKeyIdentifier;
   /** OIDs of critical extensions this parser does not process; chain validation rejects them. */
@@ -204,14 +227,28 @@ export function namesMatch(a: Name, b: Name): boolean {
 }
 
 const canonicalCache = new WeakMap<Name, string>();
+const canonicalRdnCache = new WeakMap<Name, string[]>();
+
+/**
+ * Each RDN of `name` in folded form (one string per RDN, its attributes sorted): what namesMatch and the
+ * directoryName name constraint (RFC 5280 §4.2.1.10, an RDN-wise prefix) compare. Cached per Name.
+ */
+export function canonicalRdns(name: Name): string[] {
+  let rdns = canonicalRdnCache.get(name);
+  if (rdns === undefined) {
+    const fold = (x: NameAttribute): string =>
+      `${x.oid}=${x.value.startsWith('#') ? x.value : x.value.trim().replace(/\s+/g, ' ').toLowerCase()}`;
+    rdns = name.rdns.map((rdn) => JSON.stringify(rdn.map(fold).sort()));
+    canonicalRdnCache.set(name, rdns);
+  }
+  return rdns;
+}
 
 /** The folded form namesMatch compares; equal strings mean matching names. Cached per Name. */
 export function canonicalName(name: Name): string {
   let key = canonicalCache.get(name);
   if (key === undefined) {
-    const fold = (x: NameAttribute): string =>
-      `${x.oid}=${x.value.startsWith('#') ? x.value : x.value.trim().replace(/\s+/g, ' ').toLowerCase()}`;
-    key = JSON.stringify(name.rdns.map((rdn) => rdn.map(fold).sort()));
+    key = `[${canonicalRdns(name).join(',')}]`;
     canonicalCache.set(name, key);
   }
   return key;
@@ -342,6 +379,13 @@ export function formatIp(bytes: Uint8Array): string {
   return `<invalid length ${bytes.length}>`;
 }
 
+/** An iPAddress name constraint as OpenSSL prints it: "10.0.0.0/255.0.0.0" (address / mask). */
+export function formatIpRange(bytes: Uint8Array): string {
+  if (bytes.length !== 8 && bytes.length !== 32) return `<invalid length ${bytes.length}>`;
+  const half = bytes.length / 2;
+  return `${formatIp(bytes.subarray(0, half))}/${formatIp(bytes.subarray(half))}`;
+}
+
 export function parseGeneralName(node: DERNode, what = 'GeneralName'): GeneralName {
   switch (node.tag) {
     case contextTag(0, true): {
@@ -390,6 +434,51 @@ function parseSubjectAltName(bytes: Uint8Array): SubjectAltName {
   const names = parseGeneralNames(bytes, 'subjectAltName');
   const pick = (t: GeneralName['type']): string[] => names.filter((n) => n.type === t).map((n) => n.value);
   return { names, dns: pick('dns'), ip: pick('ip'), uri: pick('uri'), email: pick('email') };
+}
+
+/** BaseDistance ::= INTEGER (0..MAX), IMPLICIT-tagged in a GeneralSubtree. */
+function baseDistance(node: DERNode, what: string): bigint {
+  const n = decodeInteger({ ...node, tag: Tag.INTEGER }, what);
+  if (n < 0n) bad(`${what}: negative BaseDistance`);
+  return n;
+}
+
+/** GeneralSubtrees ::= SEQUENCE SIZE (1..MAX) OF GeneralSubtree, the contents of [0] or [1]. */
+function parseGeneralSubtrees(node: DERNode, what: string): GeneralSubtree[] {
+  const r = new DERReader(node.value, what);
+  const out: GeneralSubtree[] = [];
+  while (!r.atEnd()) {
+    const st = r.sequence('GeneralSubtree');
+    const baseNode = st.next('base');
+    // An iPAddress constraint is address and mask (§4.2.1.10), not a plain address: parsed here.
+    const base: GeneralName =
+      baseNode.tag === contextTag(7, false)
+        ? { type: 'ip', value: formatIpRange(baseNode.value), bytes: baseNode.value }
+        : parseGeneralName(baseNode, `${what}.base`);
+    const min = st.optional(contextTag(0, false), 'minimum');
+    const max = st.optional(contextTag(1, false), 'maximum');
+    st.end();
+    const subtree: GeneralSubtree = { base, minimum: min ? baseDistance(min, `${what}.minimum`) : 0n };
+    if (max) subtree.maximum = baseDistance(max, `${what}.maximum`);
+    out.push(subtree);
+  }
+  // SIZE (1..MAX); OpenSSL accepts an empty list too, and so do we: it constrains nothing.
+  return out;
+}
+
+/**
+ * RFC 5280 §4.2.1.10. Structure errors make the certificate unparseable (like any malformed known
+ * extension); a minimum other than 0 or a maximum is parsed and left to chain.ts to refuse.
+ */
+export function parseNameConstraints(bytes: Uint8Array): NameConstraints {
+  const r = DERReader.of(parseDER(bytes, 'nameConstraints'), 'nameConstraints');
+  const p = r.optional(contextTag(0, true), 'permittedSubtrees');
+  const e = r.optional(contextTag(1, true), 'excludedSubtrees');
+  r.end();
+  return {
+    permitted: p ? parseGeneralSubtrees(p, 'nameConstraints.permittedSubtrees') : [],
+    excluded: e ? parseGeneralSubtrees(e, 'nameConstraints.excludedSubtrees') : [],
+  };
 }
 
 function parseBasicConstraints(bytes: Uint8Array): BasicConstraints {
@@ -560,6 +649,9 @@ function parseCertificateUnchecked(input: Uint8Array): Certificate {
           break;
         case OID.extKeyUsage:
           certificate.extKeyUsage = parseExtKeyUsage(value);
+          break;
+        case OID.nameConstraints:
+          certificate.nameConstraints = parseNameConstraints(value);
           break;
         case OID.subjectKeyIdentifier:
           certificate.subjectKeyIdentifier = parseSubjectKeyIdentifier(value);

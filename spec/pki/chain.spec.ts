@@ -216,9 +216,10 @@ describe('pki/chain (RFC 5280 §6.1 path validation)', () => {
     });
 
     it('rejects an intermediate with an unknown critical extension', () => {
-      const ca = subCA(root, rootKey, 'Critical CA', { extraExtensions: [{ oid: '2.5.29.30', critical: true, value: der.sequence() }] });
+      // policyConstraints (§4.2.1.11): not implemented, so a critical one must stop the path.
+      const ca = subCA(root, rootKey, 'Critical CA', { extraExtensions: [{ oid: '2.5.29.36', critical: true, value: der.sequence(der.implicit(0, Uint8Array.of(0))) }] });
       const leaf = leafUnder(ca.cert, ca.key);
-      expectFail(verifyChain({ chain: [leaf, ca.cert], trustAnchors: [root], now: NOW }), 'unsupported_certificate', 'UNHANDLED_CRITICAL_EXTENSION', /nameConstraints/);
+      expectFail(verifyChain({ chain: [leaf, ca.cert], trustAnchors: [root], now: NOW }), 'unsupported_certificate', 'UNHANDLED_CRITICAL_EXTENSION', /policyConstraints/);
     });
 
     it('ignores an unknown non-critical extension', () => {
