@@ -16,15 +16,17 @@ async function exchange(port: number, pieces: string[]): Promise<{ data: string;
   await once(c, 'secureConnect');
   let data = '';
   c.on('data', (d: Buffer) => (data += d.toString('latin1')));
-  for (const p of pieces) {
-    c.write(p);
-    await new Promise((r) => setImmediate(r));
-  }
-  const ended = await new Promise<boolean>((resolve) => {
+  // Listen for the end first: the answer and close_notify may arrive while we are still writing.
+  const endedP = new Promise<boolean>((resolve) => {
     c.once('end', () => resolve(true));
     c.once('error', () => resolve(false));
     setTimeout(() => resolve(false), 5000).unref();
   });
+  for (const p of pieces) {
+    c.write(p);
+    await new Promise((r) => setImmediate(r));
+  }
+  const ended = await endedP;
   c.destroy();
   return { data, ended };
 }
