@@ -51,7 +51,8 @@ function validate(chain: Certificate[], opts: PeerAuthOptions): ReturnType<typeo
 export function authenticatePeer(chain: Certificate[], opts: PeerAuthOptions): PeerAuthResult {
   const v = validate(chain, opts);
   if (!v.ok) {
-    const err = Object.assign(new Error(v.reason), { code: v.code, alert: v.alert as AlertName });
+    // verifyError: OpenSSL's name where node's code is only UNSPECIFIED (the name-constraint errors).
+    const err = Object.assign(new Error(v.reason), { code: v.code, alert: v.alert as AlertName, ...(v.verifyError ? { verifyError: v.verifyError } : {}) });
     return { authorized: false, authorizationError: err, verifiedChain: undefined };
   }
   if (opts.host !== undefined) {

@@ -6,6 +6,7 @@
 import { expect } from 'chai';
 import { execFileSync } from 'node:child_process';
 import { verifyChain, type ChainResult } from '../../lib/pki/chain.js';
+import { authenticatePeer } from '../../lib/handshake/peer-auth.js';
 import { der } from '../../lib/pki/der.js';
 import { encodeName, encodeNameConstraints, generateKeyPair, issueCertificate, type IssueOptions, type IssuedCertificate, type NameConstraintsInput, type NameInput } from '../../lib/pki/issue.js';
 import type { PrivateKey } from '../../lib/crypto/keys.js';
@@ -117,6 +118,13 @@ describe('pki/name-constraints (RFC 5280 §4.2.1.10, checked against openssl ver
         expectVerdicts([ca, leaf(ca, { san: { dns } })], want);
       });
     }
+    it('the TLS authorizationError carries node\'s code (UNSPECIFIED) and OpenSSL\'s name in verifyError', () => {
+      const r = root({ permitted: { dns: ['example.com'] } });
+      const bad = leaf(r, { san: { dns: ['www.other.test'] } });
+      const res = authenticatePeer([bad.cert], { trustAnchors: [r.cert], purpose: 'server' });
+      expect(res.authorized).to.equal(false);
+      expect(res.authorizationError).to.deep.include({ code: 'UNSPECIFIED', alert: 'certificate_unknown', verifyError: 'PERMITTED_VIOLATION' });
+    });
   });
 
   describe('iPAddress', () => {
