@@ -7,6 +7,7 @@ import type { TraceEvent } from '../handshake/engine.js';
 import { ExtensionType, parseServerName } from '../handshake/extensions.js';
 import { HandshakeType } from '../handshake/handshake-type.js';
 import { parseCertificateMessage } from '../handshake/messages/certificate.js';
+import { parseCertificateStatus } from '../handshake/messages/certificate-status.js';
 import { parseClientHello } from '../handshake/messages/client-hello.js';
 import { parseServerHello } from '../handshake/messages/server-hello.js';
 import { parseCertificate } from '../pki/x509.js';
@@ -40,6 +41,9 @@ export function describeHandshake(type: number, body: Uint8Array): string {
         if (certs.length === 0) return 'empty (no certificate)';
         return certs.map((d, i) => `#${i} ${safeSubject(d)}`).join(' | ');
       }
+      case HandshakeType.certificate_status:
+        // RFC 6066 §8: the stapled response is opaque to TLS (and to qtls: the application checks it).
+        return `ocsp, ${parseCertificateStatus(body).length}-byte OCSPResponse`;
       case HandshakeType.server_key_exchange:
         // ECDHE params start with curve_type named_curve (3); other exchanges are described by size only.
         return body[0] === 3 && body.length > 3 ? `named curve ${ecdhGroupName((body[1]! << 8) | body[2]!)}` : '';

@@ -18,13 +18,14 @@ import { Writer } from '../wire/writer.js';
 import { pickCertificate, type CertifiedKey } from './config.js';
 import type { Engine } from './engine.js';
 import {
-  EC_POINT_FORMATS_UNCOMPRESSED, EMPTY_RENEGOTIATION_INFO, ExtensionType, encodeAlpn, encodeServerName, encodeU16List,
-  parseAlpn, parseEcPointFormats, parseRenegotiationInfo, requireEmpty,
+  EC_POINT_FORMATS_UNCOMPRESSED, EMPTY_RENEGOTIATION_INFO, ExtensionType, OCSP_STATUS_REQUEST, encodeAlpn, encodeServerName,
+  encodeU16List, parseAlpn, parseEcPointFormats, parseRenegotiationInfo, requireEmpty,
 } from './extensions.js';
 import { HandshakeType } from './handshake-type.js';
 import { computeMasterSecret, deriveConnectionKeys, verifyData } from './key-schedule.js';
 import { encodeCertificateMessage, parseCertificateMessage } from './messages/certificate.js';
 import { ClientCertificateType, parseCertificateRequest, type CertificateRequest } from './messages/certificate-request.js';
+import { parseCertificateStatus } from './messages/certificate-status.js';
 import { encodeClientHello } from './messages/client-hello.js';
 import { readDigitallySigned, writeDigitallySigned } from './messages/digitally-signed.js';
 import { parseFinished } from './messages/finished.js';
@@ -58,6 +59,14 @@ export interface ClientConfig {
   session?: SessionState;
   /** Ask for RFC 5077 tickets (default true). */
   tickets: boolean;
+  /** Ask for the server's OCSP response (RFC 6066 §8 status_request; node: requestOCSP). */
+  requestOCSP: boolean;
+  /**
+   * With requestOCSP, called once per full handshake after the server's first flight (as OpenSSL's
+   * status callback, so before our Finished): the stapled DER OCSP response, or null when none came.
+   * Not validated here: the application must check it.
+   */
+  onOCSPResponse?: (response: Uint8Array | null) => void;
 }
 
 export async function clientHandshake(engine: Engine, cfg: ClientConfig): Promise<HandshakeResult> {
@@ -72,6 +81,7 @@ export async function clientHandshake(engine: Engine, cfg: ClientConfig): Promis
   // --- ClientHello (§7.4.1.2) ---
   const exts: Array<[number, Uint8Array]> = [];
   if (cfg.servername) exts.push([ExtensionType.server_name, encodeServerName(cfg.servername)]);
+  if (cfg.requestOCSP) exts.push([ExtensionType.status_request, OCSP_STATUS_REQUEST]);
   exts.push([ExtensionType.extended_master_secret, new Uint8Array(0)]);
   exts.push([ExtensionType.renegotiation_info, EMPTY_RENEGOTIATION_INFO]);
   exts.push([ExtensionType.supported_groups, encodeU16List(cfg.groups)]);
@@ -141,8 +151,19 @@ export async function clientHandshake(engine: Engine, cfg: ClientConfig): Promis
     auth = res;
   }
 
+  // --- CertificateStatus (RFC 6066 §8): only after a status_request in ServerHello (else, like any message
+  // out of place, unexpected_message), right after Certificate, and optional even then ---
+  const statusExpected = certAuth && negotiated.statusRequest;
+  let msg = await engine.expect(
+    ...(statusExpected ? [HandshakeType.certificate_status] : []), HandshakeType.server_key_exchange, HandshakeType.certificate_request, HandshakeType.server_hello_done,
+  );
+  let ocspResponse: Uint8Array | null = null;
+  if (msg.type === HandshakeType.certificate_status) {
+    ocspResponse = parseCertificateStatus(msg.body);
+    msg = await engine.expect(HandshakeType.server_key_exchange, HandshakeType.certificate_request, HandshakeType.server_hello_done);
+  }
+
   // --- ServerKeyExchange (§7.4.3), optional for some exchanges ---
-  let msg = await engine.expect(HandshakeType.server_key_exchange, HandshakeType.certificate_request, HandshakeType.server_hello_done);
   let peerSignatureScheme: number | undefined;
   if (msg.type === HandshakeType.server_key_exchange) {
     const r = new Reader(msg.body, 'ServerKeyExchange');
@@ -172,6 +193,8 @@ export async function clientHandshake(engine: Engine, cfg: ClientConfig): Promis
   }
   // --- ServerHelloDone (§7.4.5) ---
   if (msg.body.length !== 0) throw new TLSError('decode_error', 'ServerHelloDone must be empty');
+  // node's 'OCSPResponse' comes here, where OpenSSL calls its status callback: after the server's flight.
+  if (cfg.requestOCSP) cfg.onOCSPResponse?.(ocspResponse);
 
   // --- client Certificate (§7.4.6) ---
   let clientCert: { cert: CertifiedKey; scheme: number } | undefined;
@@ -290,7 +313,7 @@ function verifyServerSignature(scheme: number, signature: Uint8Array, leaf: Cert
 }
 
 /** §7.4.1.4: a server may only answer extensions we sent; check the ones that carry meaning. */
-function checkServerExtensions(sh: ServerHello, sent: Map<number, Uint8Array>, alpnOffered: string[]): { ems: boolean; alpn: string | false } {
+function checkServerExtensions(sh: ServerHello, sent: Map<number, Uint8Array>, alpnOffered: string[]): { ems: boolean; alpn: string | false; statusRequest: boolean } {
   for (const type of sh.extensions.keys()) {
     if (!sent.has(type)) throw new TLSError('unsupported_extension', `server sent extension ${type}, which we did not offer`);
   }
@@ -311,5 +334,8 @@ function checkServerExtensions(sh: ServerHello, sent: Map<number, Uint8Array>, a
   }
   const sni = sh.extensions.get(ExtensionType.server_name);
   if (sni && sni.length !== 0) throw new TLSError('decode_error', 'server_name in ServerHello must be empty');
-  return { ems: emsExt !== undefined, alpn };
+  // RFC 6066 §8: the server's status_request is empty; it announces a CertificateStatus.
+  const status = sh.extensions.get(ExtensionType.status_request);
+  if (status) requireEmpty(status, 'status_request');
+  return { ems: emsExt !== undefined, alpn, statusRequest: status !== undefined };
 }

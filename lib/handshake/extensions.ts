@@ -5,6 +5,7 @@ import { Writer } from '../wire/writer.js';
 
 export const ExtensionType = {
   server_name: 0, // RFC 6066 §3
+  status_request: 5, // RFC 6066 §8 (OCSP stapling)
   supported_groups: 10, // RFC 8422 §5.1.1 (née elliptic_curves), RFC 7919
   ec_point_formats: 11, // RFC 8422 §5.1.2
   signature_algorithms: 13, // RFC 5246 §7.4.1.4.1
@@ -109,6 +110,30 @@ export function parseRenegotiationInfo(data: Uint8Array): Uint8Array {
   return v;
 }
 export const EMPTY_RENEGOTIATION_INFO = new Uint8Array([0]);
+
+/** RFC 6066 §8 CertificateStatusType. */
+export const CertificateStatusType = { ocsp: 1 } as const;
+
+/**
+ * RFC 6066 §8 CertificateStatusRequest for OCSP with no responder_id_list and no request_extensions:
+ * "the responders are implicitly known to the server", and we add no OCSP extensions (no nonce).
+ */
+export const OCSP_STATUS_REQUEST = new Uint8Array([CertificateStatusType.ocsp, 0, 0, 0, 0]);
+
+/**
+ * A client's CertificateStatusRequest: true when it asks for OCSP. Other status types are ignored, as
+ * OpenSSL does (their body is opaque to us); a malformed OCSP request is a decode_error.
+ */
+export function parseStatusRequest(data: Uint8Array): boolean {
+  const r = new Reader(data, 'status_request');
+  if (r.u8('status_type') !== CertificateStatusType.ocsp) return false;
+  // OCSPStatusRequest: ResponderID responder_id_list<0..2^16-1>, each opaque<1..2^16-1>; Extensions request_extensions.
+  const ids = r.sub(2, 'responder_id_list');
+  while (!ids.atEnd()) ids.vec16('ResponderID', 1);
+  r.vec16('request_extensions');
+  r.end();
+  return true;
+}
 
 /** Extensions whose body must be empty (extended_master_secret, RFC 7627 §5.1). */
 export function requireEmpty(data: Uint8Array, what: string): void {

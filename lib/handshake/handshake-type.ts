@@ -1,4 +1,4 @@
-// RFC 5246 §7.4 HandshakeType (+ RFC 5077 new_session_ticket).
+// RFC 5246 §7.4 HandshakeType (+ RFC 5077 new_session_ticket, RFC 6066 §8 certificate_status).
 export const HandshakeType = {
   hello_request: 0,
   client_hello: 1,
@@ -11,6 +11,7 @@ export const HandshakeType = {
   certificate_verify: 15,
   client_key_exchange: 16,
   finished: 20,
+  certificate_status: 22, // RFC 6066 §8: after Certificate, before ServerKeyExchange
 } as const;
 export type HandshakeTypeCode = (typeof HandshakeType)[keyof typeof HandshakeType];
 

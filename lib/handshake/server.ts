@@ -19,12 +19,13 @@ import { pickCertificate, type CertifiedKey } from './config.js';
 import type { Engine } from './engine.js';
 import {
   EC_POINT_FORMATS_UNCOMPRESSED, EMPTY_RENEGOTIATION_INFO, ExtensionType, encodeAlpn, parseAlpn, parseEcPointFormats,
-  parseRenegotiationInfo, parseServerName, parseU16List, requireEmpty,
+  parseRenegotiationInfo, parseServerName, parseStatusRequest, parseU16List, requireEmpty,
 } from './extensions.js';
 import { HandshakeType } from './handshake-type.js';
 import { computeMasterSecret, deriveConnectionKeys, verifyData } from './key-schedule.js';
 import { encodeCertificateMessage, parseCertificateMessage } from './messages/certificate.js';
 import { ClientCertificateType, encodeCertificateRequest } from './messages/certificate-request.js';
+import { encodeCertificateStatus } from './messages/certificate-status.js';
 import { parseClientHello, type ClientHello } from './messages/client-hello.js';
 import { readDigitallySigned, writeDigitallySigned } from './messages/digitally-signed.js';
 import { parseFinished } from './messages/finished.js';
@@ -68,6 +69,12 @@ export interface ServerConfig {
   sessionLifetime: number;
   /** Called with the SNI before the certificate is chosen; may return other certificates (node: SNICallback). */
   selectCertificates?: (servername: string | undefined) => Promise<CertifiedKey[] | undefined>;
+  /**
+   * The OCSP response to staple for the chosen certificate (node: the 'OCSPRequest' event), asked only on
+   * full handshakes whose client sent status_request for OCSP; undefined staples nothing. The handshake
+   * waits for it (the handshake timeout still runs).
+   */
+  ocspResponse?: (certificate: CertifiedKey) => Promise<Uint8Array | undefined>;
 }
 
 /** What the client offered, decoded once. */
@@ -83,6 +90,8 @@ interface ClientOffer {
   /** RFC 5077: the client supports tickets; the ticket it presented (may be empty). */
   ticket: Uint8Array | undefined;
   pointFormats: number[] | undefined;
+  /** RFC 6066 §8: the client asks for an OCSP response. */
+  statusRequest: boolean;
 }
 
 export async function serverHandshake(engine: Engine, cfg: ServerConfig): Promise<HandshakeResult> {
@@ -98,6 +107,10 @@ export async function serverHandshake(engine: Engine, cfg: ServerConfig): Promis
   const choice = pickSuite(cfg, offer, certificates);
   const { suite, provider, cert } = choice;
   const alpn = negotiateAlpn(cfg, offer);
+  // RFC 6066 §8: a response to staple, asked for the certificate we will send (a PSK suite sends none).
+  const answer = cert && offer.statusRequest && cfg.ocspResponse ? await cfg.ocspResponse(cert.cert) : undefined;
+  // OCSPResponse is opaque<1..2^24-1>: an empty answer staples nothing (node does the same).
+  const staple = answer?.length ? answer : undefined;
 
   // --- ServerHello (§7.4.1.3) ---
   const serverRandom = randomBytes(32);
@@ -107,6 +120,8 @@ export async function serverHandshake(engine: Engine, cfg: ServerConfig): Promis
   if (offer.ems) exts.push([ExtensionType.extended_master_secret, new Uint8Array(0)]);
   if (offer.servername !== undefined) exts.push([ExtensionType.server_name, new Uint8Array(0)]);
   if (alpn) exts.push([ExtensionType.application_layer_protocol_negotiation, encodeAlpn([alpn])]);
+  // RFC 6066 §8: an empty status_request announces the CertificateStatus; only sent when we have one.
+  if (staple) exts.push([ExtensionType.status_request, new Uint8Array(0)]);
   if (offer.pointFormats && (suite.kx.startsWith('ECDHE') || suite.auth === 'ECDSA')) exts.push([ExtensionType.ec_point_formats, EC_POINT_FORMATS_UNCOMPRESSED]);
   const cacheable = suiteResumable(suite.kx, cfg.options);
   const issueTicket = cfg.ticketKeys !== undefined && offer.ticket !== undefined && cacheable;
@@ -124,6 +139,8 @@ export async function serverHandshake(engine: Engine, cfg: ServerConfig): Promis
 
   // --- Certificate (§7.4.2) ---
   if (cert) engine.sendHandshake(HandshakeType.certificate, encodeCertificateMessage(cert.cert.chain));
+  // --- CertificateStatus (RFC 6066 §8) ---
+  if (staple) engine.sendHandshake(HandshakeType.certificate_status, encodeCertificateStatus(staple));
 
   // --- ServerKeyExchange (§7.4.3): params signed with the certificate key when the suite says so ---
   const params = await kx.serverParams(ctx);
@@ -350,6 +367,7 @@ function readClientOffer(hello: ClientHello): ClientOffer {
   // RFC 8422 §5.1.2: the list must contain uncompressed.
   if (pointFormats && !pointFormats.includes(0)) throw new TLSError('illegal_parameter', 'client does not accept uncompressed points');
   const sni = get(ExtensionType.server_name);
+  const statusExt = get(ExtensionType.status_request);
   return {
     hello,
     servername: sni ? parseServerName(sni) : undefined,
@@ -360,6 +378,7 @@ function readClientOffer(hello: ClientHello): ClientOffer {
     secureRenegotiation: riExt !== undefined || hello.cipherSuites.includes(TLS_EMPTY_RENEGOTIATION_INFO_SCSV),
     pointFormats,
     ticket: get(ExtensionType.session_ticket),
+    statusRequest: statusExt !== undefined && parseStatusRequest(statusExt),
   };
 }
 

@@ -61,6 +61,11 @@ export interface ClientOptions extends CommonOptions {
   session?: Buffer | Uint8Array;
   /** Ask for RFC 5077 session tickets (default true). */
   sessionTickets?: boolean;
+  /**
+   * Ask the server for a stapled OCSP response (RFC 6066 §8); it arrives as the 'OCSPResponse' event (a
+   * Buffer, or null when the server sent none) before 'secureConnect'. qtls does not check it.
+   */
+  requestOCSP?: boolean;
 }
 
 export interface ServerOptions extends CommonOptions {
@@ -119,6 +124,8 @@ export function clientConfig(options: ClientOptions): Omit<ClientConfig, 'signal
     options: kxOptions(options, ctx),
     session: decodeClientSession(options.session),
     tickets: options.sessionTickets !== false,
+    // node tests the option for truthiness.
+    requestOCSP: !!options.requestOCSP,
   };
 }
 

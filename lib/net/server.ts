@@ -8,6 +8,7 @@ import { SessionCache, type SessionStore } from '../handshake/session-cache.js';
 import { decodeSessionState } from '../handshake/session-state.js';
 import { TicketKeys } from '../handshake/tickets.js';
 import { alpnSelector } from './alpn-callback.js';
+import { ocspResponder } from './ocsp-request.js';
 import { SniContexts, type SniContext } from './sni-contexts.js';
 import { withoutContextOptions, type SecureContext } from './secure-context.js';
 import { validateObject } from './validate.js';
@@ -59,7 +60,7 @@ export class Server extends EventEmitter {
 
   /** Wrap an already-accepted transport (a net.Socket or any Duplex) as a server-side TLS connection. */
   accept(raw: Socket | import('node:stream').Duplex): TLSSocket {
-    const socket = new TLSSocket(
+    const socket: TLSSocket = new TLSSocket(
       raw,
       {
         role: 'server',
@@ -68,6 +69,8 @@ export class Server extends EventEmitter {
           // As node: an SNICallback replaces the addContext() contexts (they feed node's default one).
           selectCertificates: this.template.selectCertificates ?? (this.contexts.size > 0 ? async (name) => this.contexts.select(name) : undefined),
           selectAlpn: this.selectAlpn,
+          // As node: stapling is asked for only while someone listens to 'OCSPRequest'.
+          ocspResponse: this.listenerCount('OCSPRequest') > 0 ? ocspResponder(this, socket, this.template.trustAnchors) : undefined,
           sessionStore: this.sessionStore,
           ticketKeys: this.options.sessionTickets === false ? undefined : this.ticketKeys,
           signal,

@@ -141,7 +141,7 @@ export class TLSSocket extends Duplex {
     try {
       const result =
         runner.role === 'client'
-          ? await clientHandshake(this.engine, this.noteConfig({ ...runner.config(this.abort.signal, onKeylog), socket: this }))
+          ? await clientHandshake(this.engine, this.noteConfig({ ...runner.config(this.abort.signal, onKeylog), socket: this, onOCSPResponse: (r) => this.emitOCSPResponse(r) }))
           : await serverHandshake(this.engine, this.noteConfig({ ...runner.config(this.abort.signal, onKeylog), socket: this }));
       if (this.engine.error || this.destroyed) return;
       clearTimeout(this.handshakeTimer);
@@ -166,6 +166,11 @@ export class TLSSocket extends Duplex {
       // Errors from the engine are already recorded; others (config errors, bugs) become fatal here.
       this.engine.fail(err);
     }
+  }
+
+  /** node's 'OCSPResponse' (client, requestOCSP): the stapled DER response as a Buffer, or null. */
+  private emitOCSPResponse(response: Uint8Array | null): void {
+    this.emit('OCSPResponse', response ? Buffer.from(response) : null);
   }
 
   private noteConfig<T extends { certificates: CertifiedKey[] }>(cfg: T): T {

@@ -122,8 +122,8 @@ function keyFitsAlgorithm(alg: SignatureAlgorithm, key: PublicKey): boolean {
   }
 }
 
-/** Could `parent` have issued `child`? Name match and no key-identifier contradiction. */
-function couldIssue(parent: Certificate, child: Certificate): boolean {
+/** Could `parent` have issued `child`? Name match and no key-identifier contradiction (OpenSSL: X509_check_issued). */
+export function couldIssue(parent: Certificate, child: Certificate): boolean {
   if (!namesMatch(child.issuer, parent.subject)) return false;
   const aki = child.authorityKeyIdentifier;
   if (aki?.keyIdentifier && parent.subjectKeyIdentifier && !equalBytes(aki.keyIdentifier, parent.subjectKeyIdentifier)) return false;
