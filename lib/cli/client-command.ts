@@ -14,7 +14,9 @@ import { describeError, list, parseHostPort, readFileOption, UsageError, type IO
 export const CLIENT_USAGE = `usage: qtls client HOST:PORT [--servername NAME] [--ca FILE] [--insecure]
                    [--ciphers LIST] [--groups LIST] [--alpn LIST] [--cert FILE --key FILE]
                    [--psk HEX [--psk-identity ID]] [--reconnect] [--sess-out FILE] [--sess-in FILE]
-                   [${QKD_USAGE}] ${TRACE_USAGE}`;
+                   [--status [--status-out FILE]] [${QKD_USAGE}] ${TRACE_USAGE}
+  --status asks for a stapled OCSP response (s_client -status) and reports it on stderr; qtls does not
+  check it — --status-out saves the DER for \`openssl ocsp -respin FILE …\``;
 
 /** s_client's default PSK identity. */
 const DEFAULT_PSK_IDENTITY = 'Client_identity';
@@ -59,6 +61,8 @@ export async function runClientCommand(argv: string[], io: IO): Promise<number> 
       reconnect: { type: 'boolean', default: false },
       'sess-out': { type: 'string' },
       'sess-in': { type: 'string' },
+      status: { type: 'boolean', default: false },
+      'status-out': { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
       ...TRACE_FLAGS,
       ...QKD_FLAGS,
@@ -80,6 +84,7 @@ export async function runClientCommand(argv: string[], io: IO): Promise<number> 
     const identity = values['psk-identity'] ?? DEFAULT_PSK_IDENTITY;
     psk = { pskCallback: () => ({ identity, psk: key }) };
   }
+  if (values['status-out'] !== undefined && !values.status) throw new UsageError('--status-out needs --status');
   const sessIn = values['sess-in'];
   let session = sessIn === undefined ? undefined : decodeSessionFile(readFileOption(sessIn, 'session')!.toString('latin1'));
   const sessOut = values['sess-out'];
@@ -96,14 +101,22 @@ export async function runClientCommand(argv: string[], io: IO): Promise<number> 
     ALPNProtocols: list(values.alpn),
     cert: readFileOption(values.cert, 'certificate'),
     key: readFileOption(values.key, 'key'),
+    requestOCSP: values.status,
     ...qkd,
     ...psk,
     ...traceOption(values, io.stderr),
   };
+  const onOcsp = (socket: TLSSocket) => {
+    if (!values.status) return;
+    socket.on('OCSPResponse', (r: Buffer | null) => {
+      io.stderr.write(r ? `OCSP response: ${r.length} bytes (not checked by qtls)\n` : 'OCSP response: no response sent\n');
+      if (r && values['status-out'] !== undefined) writeFileSync(values['status-out'], r);
+    });
+  };
 
   if (values.reconnect) {
     for (let i = 0; i <= RECONNECTS; i++) {
-      const r = await handshakeOnly({ ...options, session }, io);
+      const r = await handshakeOnly({ ...options, session }, io, onOcsp);
       if (!r.ok) return 1;
       if (r.session) {
         session = r.session;
@@ -121,6 +134,7 @@ export async function runClientCommand(argv: string[], io: IO): Promise<number> 
       resolve(code);
     };
     const socket = connect({ ...options, session });
+    onOcsp(socket);
     traceSecrets(values, socket, io.stderr);
     socket.on('session', saveSession);
     socket.on('secureConnect', () => {
@@ -153,11 +167,12 @@ function summary(socket: TLSSocket, host: string, port: number): string {
  * One --reconnect round: handshake, print s_client's New/Reused line, close. Resolves with the session
  * to resume next (the one this connection offered when the server sent nothing newer).
  */
-function handshakeOnly(options: ClientOptions, io: IO): Promise<{ ok: boolean; session: Buffer | undefined }> {
+function handshakeOnly(options: ClientOptions, io: IO, onSocket: (s: TLSSocket) => void): Promise<{ ok: boolean; session: Buffer | undefined }> {
   return new Promise((resolve) => {
     let session: Buffer | undefined;
     let ok = false;
     const socket = connect(options);
+    onSocket(socket);
     socket.on('session', (s: Buffer) => (session = s));
     socket.on('secureConnect', () => {
       ok = true;

@@ -11,6 +11,7 @@ import { describeError, list, parsePort, readFileOption, UsageError, type IO } f
 export const SERVER_USAGE = `usage: qtls server --port P [--host 127.0.0.1] --cert FILE --key FILE
                    [--ciphers LIST] [--groups LIST] [--alpn LIST] [--www] [--ca FILE --verify-client]
                    [--dhparam FILE] [--psk HEX [--psk-identity ID] [--psk-hint HINT]] [--no-tickets]
+                   [--status-file FILE]  (staple this DER OCSP response when asked, as s_server -status_file)
                    (with --psk only, --cert/--key may be left out: the server then offers PSK suites only)
                    [${QKD_USAGE}] ${TRACE_USAGE}`;
 
@@ -36,6 +37,7 @@ export async function runServerCommand(argv: string[], io: IO): Promise<number> 
       'psk-identity': { type: 'string' },
       'psk-hint': { type: 'string' },
       'no-tickets': { type: 'boolean', default: false },
+      'status-file': { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
       ...TRACE_FLAGS,
       ...QKD_FLAGS,
@@ -79,6 +81,8 @@ export async function runServerCommand(argv: string[], io: IO): Promise<number> 
     ...traceOption(values, io.stderr),
   });
   traceSecrets(values, server, io.stderr);
+  const ocsp = readFileOption(values['status-file'], 'OCSP response');
+  if (ocsp) server.on('OCSPRequest', (_cert: Buffer, _issuer: Buffer | null, cb: (err: Error | null, r?: Buffer) => void) => cb(null, ocsp));
   server.on('tlsClientError', (err: Error, socket: TLSSocket) => {
     io.stderr.write(`handshake failed from ${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}: ${describeError(err)}\n`);
   });
