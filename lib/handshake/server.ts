@@ -30,13 +30,27 @@ import { parseClientHello, type ClientHello } from './messages/client-hello.js';
 import { readDigitallySigned, writeDigitallySigned } from './messages/digitally-signed.js';
 import { parseFinished } from './messages/finished.js';
 import { encodeServerHello } from './messages/server-hello.js';
-import { authFailure, authenticatePeer, parsePeerCertificates } from './peer-auth.js';
+import { authFailure, authenticatePeer, parsePeerCertificates, type PeerAuthResult } from './peer-auth.js';
 import type { HandshakeResult } from './session.js';
 import { suiteResumable } from '../kx/qkd-options.js';
 import { encodeNewSessionTicket } from './messages/new-session-ticket.js';
 import type { SessionStore } from './session-cache.js';
 import { encodeSessionState, isExpired, nowSeconds, type SessionState } from './session-state.js';
 import type { TicketKeys } from './tickets.js';
+
+/**
+ * A secure context chosen by SNI (node: the context an SNICallback answers with, or an addContext()
+ * entry): its certificates, and the trust that applies to client certificates on that connection in
+ * place of the server's own (node sets the context's certificate store and client-CA list on the
+ * connection).
+ */
+export interface SelectedContext {
+  certificates: CertifiedKey[];
+  /** The context's `ca`, or the default store when it has none (not the server's `ca`). */
+  trustAnchors: () => Certificate[];
+  /** Name trustAnchors in CertificateRequest.certificate_authorities: true for a `ca` option, false for the default store (node names none). */
+  nameTrustAnchors: boolean;
+}
 
 export interface ServerConfig {
   suites: CipherSuite[];
@@ -55,7 +69,13 @@ export interface ServerConfig {
   /** Client certificates (RFC 5246 §7.4.4). */
   requestCert: boolean;
   rejectUnauthorized: boolean;
+  /** Verify client certificates against these (node: the `ca` option, else the default store). */
   trustAnchors: () => Certificate[];
+  /**
+   * List trustAnchors in CertificateRequest.certificate_authorities. As node: the names of a `ca` option;
+   * none for the default store (an empty list, which lets the client send any certificate).
+   */
+  nameTrustAnchors: boolean;
   options: Readonly<Record<string, unknown>>;
   /** The socket, handed to user callbacks (pskCallback). */
   socket?: unknown;
@@ -67,8 +87,19 @@ export interface ServerConfig {
   ticketKeys?: TicketKeys;
   /** Seconds a session stays resumable (node: sessionTimeout). */
   sessionLifetime: number;
-  /** Called with the SNI before the certificate is chosen; may return other certificates (node: SNICallback). */
-  selectCertificates?: (servername: string | undefined) => Promise<CertifiedKey[] | undefined>;
+  /**
+   * Called with the SNI before the certificate is chosen, on full handshakes only (node: SNICallback,
+   * or addContext()'s table); may return another context, whose certificates are served and whose
+   * trust applies to the client certificate. undefined: the server's own.
+   */
+  selectCertificates?: (servername: string | undefined) => Promise<SelectedContext | undefined>;
+  /**
+   * The same selection, when it runs no user code (addContext()'s table; may throw like it): consulted
+   * when a session is resumed, to check its client certificate against the trust its SNI selects
+   * today. Absent with an SNICallback, which node never calls on resumption: without it, a server that
+   * requires a verified client certificate does a full handshake for a session with an SNI.
+   */
+  selectForResumption?: (servername: string) => SelectedContext | undefined;
   /**
    * The OCSP response to staple for the chosen certificate (node: the 'OCSPRequest' event), asked only on
    * full handshakes whose client sent status_request for OCSP; undefined staples nothing. The handshake
@@ -101,9 +132,12 @@ export async function serverHandshake(engine: Engine, cfg: ServerConfig): Promis
   if (cfg.requireExtendedMasterSecret && !offer.ems) throw new TLSError('handshake_failure', 'client does not support the extended master secret (RFC 7627), which this server requires');
 
   const resumable = await findResumableSession(cfg, offer);
-  if (resumable) return abbreviatedHandshake(engine, cfg, offer, resumable.state, resumable.renewTicket);
+  if (resumable) return abbreviatedHandshake(engine, cfg, offer, resumable);
 
-  const certificates = (await cfg.selectCertificates?.(offer.servername)) ?? cfg.certificates;
+  // As node: a context chosen by SNI brings its certificates and its trust for client certificates.
+  const selected = await cfg.selectCertificates?.(offer.servername);
+  const certificates = selected?.certificates ?? cfg.certificates;
+  const trust: ClientTrust = selected ?? cfg;
   const choice = pickSuite(cfg, offer, certificates);
   const { suite, provider, cert } = choice;
   const alpn = negotiateAlpn(cfg, offer);
@@ -157,13 +191,13 @@ export async function serverHandshake(engine: Engine, cfg: ServerConfig): Promis
   const wantClientCert = cfg.requestCert && cert !== undefined;
   let trustAnchors: Certificate[] = [];
   if (wantClientCert) {
-    trustAnchors = cfg.trustAnchors();
+    trustAnchors = trust.trustAnchors();
     engine.sendHandshake(
       HandshakeType.certificate_request,
       encodeCertificateRequest({
         certificateTypes: [ClientCertificateType.ecdsa_sign, ClientCertificateType.rsa_sign],
         signatureSchemes: cfg.signatureSchemes,
-        authorities: trustAnchors.map((c) => c.subject.der),
+        authorities: trust.nameTrustAnchors ? trustAnchors.map((c) => c.subject.der) : [],
       }),
     );
   }
@@ -177,7 +211,7 @@ export async function serverHandshake(engine: Engine, cfg: ServerConfig): Promis
     peerCertificates = parsePeerCertificates(certs, 'client');
     if (peerCertificates.length === 0) {
       // §7.4.6: an empty list; with rejectUnauthorized the server insists (handshake_failure, as OpenSSL).
-      auth.authorizationError = Object.assign(new Error('client sent no certificate'), { code: 'UNABLE_TO_GET_ISSUER_CERT' });
+      auth.authorizationError = noClientCertificate();
       if (cfg.rejectUnauthorized) throw new TLSError('handshake_failure', 'client certificate required but the client sent none');
     } else {
       const res = authenticatePeer(peerCertificates, { trustAnchors, purpose: 'client' });
@@ -221,6 +255,7 @@ export async function serverHandshake(engine: Engine, cfg: ServerConfig): Promis
     peerCertificates: peerCertificates.map((c) => c.der), servername: offer.servername ?? '', alpn: alpn ?? '',
     pskIdentity: typeof info.pskIdentity === 'string' ? info.pskIdentity : '',
     sessionId: new Uint8Array(0), ticket: new Uint8Array(0),
+    ...(peerCertificates.length > 0 ? { clientVerdict: verdictOf(auth) } : {}),
   };
   // Sessions are only cached once the client proved it holds the keys (its Finished verified).
   if (cfg.sessionStore && cacheable) await cfg.sessionStore.store(sessionId, state, encodeSessionState(state));
@@ -244,7 +279,7 @@ export async function serverHandshake(engine: Engine, cfg: ServerConfig): Promis
  * same SNI (RFC 6066 §3) and compatible extended-master-secret use (RFC 7627 §5.3). Anything else falls
  * back to a full handshake.
  */
-async function findResumableSession(cfg: ServerConfig, offer: ClientOffer): Promise<{ state: SessionState; renewTicket: boolean } | undefined> {
+async function findResumableSession(cfg: ServerConfig, offer: ClientOffer): Promise<Resumable | undefined> {
   let state: SessionState | undefined;
   let renewTicket = false;
   if (offer.ticket && offer.ticket.length > 0 && cfg.ticketKeys) {
@@ -265,14 +300,32 @@ async function findResumableSession(cfg: ServerConfig, offer: ClientOffer): Prom
   if (state.extendedMasterSecret && !offer.ems) throw new TLSError('handshake_failure', 'client resumes an extended-master-secret session without the extension (RFC 7627 §5.3)');
   if (!state.extendedMasterSecret) return undefined;
   // The session must meet today's client-authentication policy: a server that requires a verified client
-  // certificate never resumes a session without one, or with one that no longer verifies. (Tickets sealed
-  // with shared ticketKeys by a server that asked for no certificate, or a store shared through
-  // newSession/resumeSession, would otherwise skip client authentication.) Full handshake instead.
-  if (cfg.requestCert && cfg.rejectUnauthorized && !sessionClientAuthorized(cfg, state)) return undefined;
+  // certificate never resumes a session without one, or with one that no longer verifies under the trust
+  // that applies to the session's SNI today. (Tickets sealed with shared ticketKeys by a server that asked
+  // for no certificate or trusted other CAs, or a store shared through newSession/resumeSession, would
+  // otherwise skip client authentication; node does not re-check.) Full handshake instead, also when
+  // that trust cannot be known without running an SNICallback.
+  let clientAuth: PeerAuthResult | undefined;
+  if (cfg.requestCert && cfg.rejectUnauthorized) {
+    clientAuth = sessionClientAuth(cfg, state);
+    if (!clientAuth?.authorized) return undefined;
+  }
+  // A session of the older format carries no verdict to report for its client certificate.
+  if (cfg.requestCert && !clientAuth && state.peerCertificates.length > 0 && !state.clientVerdict) return undefined;
   // A PSK session resumes only while its identity still resolves (a revoked PSK, or a QKD key_ID the
   // KME has already handed out, means a full handshake).
   if (cfg.suites.find((s) => s.id === state.suiteId)?.auth === 'PSK' && !(await pskStillValid(cfg, state.pskIdentity))) return undefined;
-  return { state, renewTicket };
+  return { state, renewTicket, clientAuth };
+}
+
+/** Where client certificates are checked: the server's own trust, or that of the context SNI selected. */
+type ClientTrust = Pick<SelectedContext, 'trustAnchors' | 'nameTrustAnchors'>;
+
+interface Resumable {
+  state: SessionState;
+  renewTicket: boolean;
+  /** The client certificate checked under today's trust (requestCert + rejectUnauthorized only). */
+  clientAuth: PeerAuthResult | undefined;
 }
 
 async function pskStillValid(cfg: ServerConfig, identity: string): Promise<boolean> {
@@ -286,13 +339,65 @@ async function pskStillValid(cfg: ServerConfig, identity: string): Promise<boole
   }
 }
 
-function sessionClientAuthorized(cfg: ServerConfig, state: SessionState): boolean {
-  if (state.peerCertificates.length === 0) return false;
+/**
+ * A resumed session's client certificate checked against the trust its SNI selects today; undefined
+ * when there is no certificate, it does not parse, or that trust is unknown.
+ */
+function sessionClientAuth(cfg: ServerConfig, state: SessionState): PeerAuthResult | undefined {
+  if (state.peerCertificates.length === 0) return undefined;
+  const trust = resumptionTrust(cfg, state.servername);
+  if (!trust) return undefined;
   try {
-    return authenticatePeer(state.peerCertificates.map((d) => parseCertificate(d)), { trustAnchors: cfg.trustAnchors(), purpose: 'client' }).authorized;
+    return authenticatePeer(state.peerCertificates.map((d) => parseCertificate(d)), { trustAnchors: trust.trustAnchors(), purpose: 'client' });
   } catch {
-    return false;
+    return undefined;
   }
+}
+
+/**
+ * The trust a full handshake would apply today to a client with this SNI ('' = none): the server's own
+ * without SNI or without a selection hook; the context addContext()'s table selects (or the server's
+ * when none matches). undefined when only an SNICallback could tell: node never runs it on resumption,
+ * so neither do we — the caller does a full handshake, which runs it.
+ */
+function resumptionTrust(cfg: ServerConfig, servername: string): ClientTrust | undefined {
+  if (servername === '' || !cfg.selectCertificates) return cfg;
+  if (!cfg.selectForResumption) return undefined;
+  try {
+    return cfg.selectForResumption(servername) ?? cfg;
+  } catch {
+    // A context that cannot serve (no certificate): the full handshake reports it.
+    return undefined;
+  }
+}
+
+/** The authorizationError of a client that sent an empty Certificate (node's code for it). */
+function noClientCertificate(): Error {
+  return Object.assign(new Error('client sent no certificate'), { code: 'UNABLE_TO_GET_ISSUER_CERT' });
+}
+
+/** What a session records about its client certificate (see SessionState.clientVerdict). */
+function verdictOf(auth: { authorized: boolean; authorizationError: Error | undefined }): NonNullable<SessionState['clientVerdict']> {
+  const e = auth.authorizationError as (Error & { code?: string }) | undefined;
+  return { authorized: auth.authorized, code: e?.code ?? '', message: e?.message ?? '' };
+}
+
+/**
+ * What a resumed session reports about the client, as node (which keeps OpenSSL's verify result in the
+ * session and does not verify again): without requestCert nothing (authorized false, no error, the
+ * certificate still reported); with it, the verdict of the full handshake, or node's error for no
+ * certificate. When we re-checked the certificate (requestCert + rejectUnauthorized), that check.
+ */
+function resumedClientAuth(cfg: ServerConfig, state: SessionState, checked: PeerAuthResult | undefined): PeerAuthResult {
+  if (checked) return checked;
+  const none: PeerAuthResult = { authorized: false, authorizationError: undefined, verifiedChain: undefined };
+  if (!cfg.requestCert) return none;
+  if (state.peerCertificates.length === 0) return { ...none, authorizationError: noClientCertificate() };
+  const v = state.clientVerdict;
+  // findResumableSession resumes no session with a certificate and without a verdict under requestCert.
+  if (!v) return { ...none, authorizationError: noClientCertificate() };
+  if (v.authorized) return { ...none, authorized: true };
+  return { ...none, authorizationError: Object.assign(new Error(v.message), v.code ? { code: v.code } : {}) };
 }
 
 function sendTicket(engine: Engine, cfg: ServerConfig, state: SessionState): void {
@@ -301,7 +406,8 @@ function sendTicket(engine: Engine, cfg: ServerConfig, state: SessionState): voi
 }
 
 /** RFC 5246 §7.3 Figure 2: ServerHello, [NewSessionTicket], CCS, Finished; then the client's CCS, Finished. */
-async function abbreviatedHandshake(engine: Engine, cfg: ServerConfig, offer: ClientOffer, state: SessionState, renewTicket: boolean): Promise<HandshakeResult> {
+async function abbreviatedHandshake(engine: Engine, cfg: ServerConfig, offer: ClientOffer, resumable: Resumable): Promise<HandshakeResult> {
+  const { state, renewTicket } = resumable;
   const suite = cfg.suites.find((s) => s.id === state.suiteId)!;
   const ch = offer.hello;
   const alpn = negotiateAlpn(cfg, offer);
@@ -329,9 +435,7 @@ async function abbreviatedHandshake(engine: Engine, cfg: ServerConfig, offer: Cl
   engine.transcript.release();
 
   const peerCertificates = state.peerCertificates.map((d) => parseCertificate(d));
-  const auth = peerCertificates.length
-    ? authenticatePeer(peerCertificates, { trustAnchors: cfg.trustAnchors(), purpose: 'client' })
-    : { authorized: false, authorizationError: undefined, verifiedChain: undefined };
+  const auth = resumedClientAuth(cfg, state, resumable.clientAuth);
   return {
     suite, version: 'TLSv1.2', sessionId: ch.sessionId, masterSecret: master, extendedMasterSecret: true, clientRandom: ch.random,
     serverRandom, alpnProtocol: alpn ?? false, servername: offer.servername, peerCertificates,

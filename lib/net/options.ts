@@ -1,9 +1,9 @@
 // node:tls-shaped options → handshake configuration.
 import { isIP } from 'node:net';
-import { loadCertifiedKeys, parseAlpnOption, resolveSuites, type CertifiedKey } from '../handshake/config.js';
+import { loadCertifiedKeys, parseAlpnOption, resolveSuites } from '../handshake/config.js';
 import type { ClientConfig } from '../handshake/client.js';
 import { decodeSessionState, type SessionState } from '../handshake/session-state.js';
-import type { ServerConfig } from '../handshake/server.js';
+import type { SelectedContext, ServerConfig } from '../handshake/server.js';
 import type { TraceEvent } from '../handshake/engine.js';
 import type { CheckServerIdentity } from '../handshake/peer-auth.js';
 import type { ClientPskCallback, ServerPskCallback } from '../kx/psk.js';
@@ -11,7 +11,7 @@ import { minDhSize } from '../kx/dhe.js';
 import { ffdheGroup } from '../crypto/dh.js';
 import type { QkdOptions } from '../kx/qkd-options.js';
 import type { ALPNCallback } from './alpn-callback.js';
-import { optionsContextParts, qtlsContextParts, type ContextParts, type SecureContext } from './secure-context.js';
+import { caTrust, optionsContextParts, qtlsContextParts, type ContextParts, type SecureContext } from './secure-context.js';
 
 export interface CommonOptions {
   cert?: string | Buffer | Array<string | Buffer>;
@@ -87,8 +87,13 @@ export interface ServerOptions extends CommonOptions {
   requireExtendedMasterSecret?: boolean;
   /** Chooses among the client's ALPN protocols (node ≥ 20); excludes ALPNProtocols. */
   ALPNCallback?: ALPNCallback;
-  /** Answers with a createSecureContext() context or the `{ cert, key }` options (undefined: the default certificate). */
-  SNICallback?: (servername: string, cb: (err: Error | null, ctx?: SecureContext | { cert?: CommonOptions['cert']; key?: CommonOptions['key'] } | null) => void) => void;
+  /**
+   * Answers with a createSecureContext() context or the `{ cert, key, ca }` options (undefined: the
+   * default context). As node, the context's certificate is served and, with requestCert, the client
+   * certificate is verified against the context's `ca` (its default store without one), which the
+   * CertificateRequest names. Not called on resumption (as node).
+   */
+  SNICallback?: (servername: string, cb: (err: Error | null, ctx?: SecureContext | { cert?: CommonOptions['cert']; key?: CommonOptions['key']; ca?: CommonOptions['ca'] } | null) => void) => void;
 }
 
 /** node:tls's default session lifetime. */
@@ -155,6 +160,7 @@ export function serverConfigTemplate(options: ServerOptions): Omit<ServerConfig,
     // node: rejectUnauthorized on a server only matters with requestCert; default true.
     rejectUnauthorized: options.rejectUnauthorized !== false,
     trustAnchors: ctx.trustAnchors,
+    nameTrustAnchors: ctx.nameTrustAnchors,
     // Built once per server (and per setSecureContext()), so a `dhparam` is parsed once per server.
     options: kxOptions(options, ctx),
     selectCertificates: options.SNICallback ? sniSelector(options.SNICallback) : undefined,
@@ -162,7 +168,12 @@ export function serverConfigTemplate(options: ServerOptions): Omit<ServerConfig,
   };
 }
 
-function sniSelector(cb: NonNullable<ServerOptions['SNICallback']>): (name: string | undefined) => Promise<CertifiedKey[] | undefined> {
+/**
+ * node's SNICallback: the context it answers with supplies the certificates and the trust for client
+ * certificates (its `ca`, else the default store). qtls also takes `{ cert, key, ca }` options, read as
+ * createSecureContext() would read them (node refuses anything but a SecureContext).
+ */
+function sniSelector(cb: NonNullable<ServerOptions['SNICallback']>): (name: string | undefined) => Promise<SelectedContext | undefined> {
   return (name) =>
     name === undefined
       ? Promise.resolve(undefined)
@@ -174,14 +185,23 @@ function sniSelector(cb: NonNullable<ServerOptions['SNICallback']>): (name: stri
             const parts = qtlsContextParts(ctx);
             if (parts) {
               if (parts.certificates.length === 0) return reject(new Error(`the SNICallback's SecureContext for "${name}" has no certificate`));
-              return resolve(parts.certificates);
+              return resolve(selectedContext(parts));
             }
             // node code passes a node:tls SecureContext here; qtls can't read one, and silently serving the
             // default certificate instead would be worse than a clear error.
-            const plain = ctx as { cert?: unknown; key?: unknown };
+            const plain = ctx as { cert?: unknown; key?: unknown; ca?: CommonOptions['ca'] };
             if (!plain.cert)
               return reject(new TypeError("SNICallback must call back with { cert, key } or a qtls createSecureContext() context (a node:tls SecureContext cannot be used by qtls)"));
-            resolve(loadCertifiedKeys(plain.cert, plain.key));
+            try {
+              resolve({ certificates: loadCertifiedKeys(plain.cert, plain.key), ...caTrust(plain.ca, true) });
+            } catch (e) {
+              reject(e as Error);
+            }
           }),
         );
+}
+
+/** The parts of a context that apply when SNI selects it (node: UseSNIContext and SetCACerts). */
+export function selectedContext(parts: ContextParts): SelectedContext {
+  return { certificates: parts.certificates, trustAnchors: parts.trustAnchors, nameTrustAnchors: parts.nameTrustAnchors };
 }

@@ -53,6 +53,8 @@ export interface ContextParts {
   groups: number[];
   signatureSchemes: number[];
   trustAnchors: () => Certificate[];
+  /** trustAnchors come from a `ca` option, whose names a server lists in CertificateRequest (node names none of its default store). */
+  nameTrustAnchors: boolean;
   /** The `dhparam` option as given (validated in createSecureContext()); key exchanges read it. */
   dhparam: unknown;
   honorCipherOrder: boolean | undefined;
@@ -124,6 +126,17 @@ function loadCa(ca: NonNullable<SecureContextOptions['ca']>): Certificate[] {
 }
 
 /**
+ * The trust of a `ca` option: its certificates, named in a server's CertificateRequest; without one the
+ * system store (as node's bundled roots), named nowhere. `eager` loads `ca` now, so bad input throws here.
+ */
+export function caTrust(ca: SecureContextOptions['ca'], eager: boolean): Pick<ContextParts, 'trustAnchors' | 'nameTrustAnchors'> {
+  // The system store is re-read only when SSL_CERT_FILE changes (trust-store.ts caches it).
+  if (ca === undefined) return { trustAnchors: systemCertificates, nameTrustAnchors: false };
+  let anchors = eager ? loadCa(ca) : undefined;
+  return { trustAnchors: () => (anchors ??= loadCa(ca)), nameTrustAnchors: true };
+}
+
+/**
  * Parse the context options. `eager` (createSecureContext) also loads `ca` and `dhparam` now, so bad
  * input throws here; connect()/createServer() without a secureContext keep loading those on first use.
  */
@@ -134,17 +147,14 @@ export function contextParts(options: SecureContextOptions, eager: boolean): Con
   if (eager && options.ciphers !== undefined) resolveSuites(options.ciphers);
   const groups = parseGroups(options.groups ?? options.ecdhCurve);
   const signatureSchemes = parseSignatureSchemes(options.sigalgs);
-  const ca = options.ca;
-  let anchors: Certificate[] | undefined;
-  if (eager && ca !== undefined) anchors = loadCa(ca);
+  const trust = caTrust(options.ca, eager);
   if (eager && options.dhparam !== undefined && options.dhparam !== 'auto') parseDhParams(options.dhparam);
   return {
     certificates,
     ciphers: options.ciphers,
     groups,
     signatureSchemes,
-    // The system store is re-read only when SSL_CERT_FILE changes (trust-store.ts caches it).
-    trustAnchors: ca === undefined ? systemCertificates : () => (anchors ??= loadCa(ca)),
+    ...trust,
     dhparam: options.dhparam,
     honorCipherOrder: options.honorCipherOrder,
   };

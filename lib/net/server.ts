@@ -68,6 +68,8 @@ export class Server extends EventEmitter {
           ...this.template,
           // As node: an SNICallback replaces the addContext() contexts (they feed node's default one).
           selectCertificates: this.template.selectCertificates ?? (this.contexts.size > 0 ? async (name) => this.contexts.select(name) : undefined),
+          // The table runs no user code, so resumption may consult it (for the client-certificate check).
+          selectForResumption: !this.template.selectCertificates && this.contexts.size > 0 ? (name) => this.contexts.select(name) : undefined,
           selectAlpn: this.selectAlpn,
           // As node: stapling is asked for only while someone listens to 'OCSPRequest'.
           ocspResponse: this.listenerCount('OCSPRequest') > 0 ? ocspResponder(this, socket, this.template.trustAnchors) : undefined,
@@ -116,8 +118,9 @@ export class Server extends EventEmitter {
    * Serve `context`'s certificate to clients whose SNI matches `hostname` (node: addContext). The
    * hostname may hold `*` wildcards ('*.example.com'); the most recently added match wins; clients
    * without SNI, or matching nothing, get the default certificate. Ignored when an SNICallback is set.
-   * `context` is a createSecureContext() context or the `{ cert, key }` options; only its certificates
-   * are used (node also verifies client certificates against its `ca`, see docs/interop.md).
+   * `context` is a createSecureContext() context or the `{ cert, key, ca }` options. As node, a client it
+   * serves gets its certificate and, with requestCert, is verified against its `ca` (without one, the
+   * system store — not the server's `ca`), which the CertificateRequest names.
    */
   addContext(hostname: string, context: SecureContext | SniContext): void {
     this.contexts.add(hostname, context);

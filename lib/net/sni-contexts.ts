@@ -1,15 +1,20 @@
-// server.addContext(hostname, context): per-name certificates, consulted as node's default SNICallback does.
-import { loadCertifiedKeys, type CertifiedKey } from '../handshake/config.js';
-import type { CommonOptions } from './options.js';
-import { isForeignSecureContext, qtlsContextParts, type SecureContext } from './secure-context.js';
+// server.addContext(hostname, context): per-name contexts, consulted as node's default SNICallback does:
+// the one selected supplies the certificate and the trust for client certificates.
+import { loadCertifiedKeys } from '../handshake/config.js';
+import type { SelectedContext } from '../handshake/server.js';
+import { selectedContext, type CommonOptions } from './options.js';
+import { caTrust, isForeignSecureContext, qtlsContextParts, type SecureContext } from './secure-context.js';
 
 /**
- * What addContext accepts besides a createSecureContext() context: the `cert`/`key` options (any other
- * option is ignored).
+ * What addContext accepts besides a createSecureContext() context: the `cert`/`key` options and `ca`
+ * (node makes a context of them with createSecureContext(); of that context only the certificate and
+ * the trust for client certificates apply to a connection, so other options are ignored).
  */
 export interface SniContext {
   cert?: CommonOptions['cert'];
   key?: CommonOptions['key'];
+  /** Trust anchors for client certificates on connections this context serves; without it the system store (not the server's `ca`), as node. */
+  ca?: CommonOptions['ca'];
   [other: string]: unknown;
 }
 
@@ -23,7 +28,7 @@ export function hostnamePattern(servername: string): RegExp {
 }
 
 export class SniContexts {
-  private readonly entries: Array<{ pattern: RegExp; hostname: string; certificates: CertifiedKey[] }> = [];
+  private readonly entries: Array<{ pattern: RegExp; hostname: string; context: SelectedContext }> = [];
 
   add(hostname: string, context: SecureContext | SniContext | undefined): void {
     if (!hostname) throw Object.assign(new Error('"servername" is required parameter for Server.addContext'), { code: 'ERR_TLS_REQUIRED_SERVER_NAME' });
@@ -34,8 +39,9 @@ export class SniContexts {
     // A node:tls SecureContext wraps OpenSSL objects qtls cannot read.
     if (!parts && ctx.cert === undefined && isForeignSecureContext(ctx))
       throw new TypeError('addContext needs { cert, key } options or a qtls createSecureContext() context (a node:tls SecureContext cannot be used by qtls)');
-    // Parsed now, so bad PEM throws here (as node's createSecureContext does), not in a handshake.
-    this.entries.push({ pattern: hostnamePattern(hostname), hostname, certificates: parts?.certificates ?? loadCertifiedKeys(ctx.cert, ctx.key) });
+    // Parsed now, so bad PEM (certificates or ca) throws here (as node's createSecureContext does), not in a handshake.
+    const selected = parts ? selectedContext(parts) : { certificates: loadCertifiedKeys(ctx.cert, ctx.key), ...caTrust(ctx.ca, true) };
+    this.entries.push({ pattern: hostnamePattern(hostname), hostname, context: selected });
   }
 
   get size(): number {
@@ -43,17 +49,18 @@ export class SniContexts {
   }
 
   /**
-   * The certificates for a client's SNI: the most recently added matching context wins (node walks its
-   * list backwards); undefined (the server's default certificate) when none matches or there is no SNI.
+   * The context for a client's SNI: the most recently added matching one wins (node walks its list
+   * backwards); undefined (the server's own context) when none matches or there is no SNI. Runs no user
+   * code, so it may also be consulted on resumption.
    */
-  select(servername: string | undefined): CertifiedKey[] | undefined {
+  select(servername: string | undefined): SelectedContext | undefined {
     if (servername === undefined) return undefined;
     for (let i = this.entries.length - 1; i >= 0; i--) {
       const e = this.entries[i]!;
       if (!e.pattern.test(servername)) continue;
       // node fails such a handshake too (OpenSSL: SSL_use_certificate "passed a null parameter").
-      if (e.certificates.length === 0) throw new Error(`the addContext("${e.hostname}") context has no certificate`);
-      return e.certificates;
+      if (e.context.certificates.length === 0) throw new Error(`the addContext("${e.hostname}") context has no certificate`);
+      return e.context;
     }
     return undefined;
   }

@@ -16,6 +16,7 @@ import { prf } from '../crypto/prf.js';
 import { traceWriter } from '../debug/trace.js';
 import type { CertifiedKey } from '../handshake/config.js';
 import type { Certificate } from '../pki/x509.js';
+import { couldIssue } from '../pki/chain.js';
 import { MAX_PLAINTEXT } from '../record/content-type.js';
 import { nodeSigalgName } from './sigalg-names.js';
 import { validateInt32 } from './validate.js';
@@ -35,6 +36,28 @@ function clientSessionState(r: HandshakeResult): SessionState {
     pskIdentity: typeof r.kxInfo.pskIdentity === 'string' ? r.kxInfo.pskIdentity : '',
     sessionId: r.sessionId, ticket: r.ticket?.ticket ?? new Uint8Array(0),
   };
+}
+
+/**
+ * The issuers node's getPeerCertificate(true) links to a leaf (GetPeerCert): from the other certificates
+ * the peer sent, each time the one that issued the last (X509_check_issued), then from `store` (node:
+ * its context's certificate store, SSL_CTX_get_issuer) until a self-issued certificate or none is found.
+ */
+function nodeIssuerChain(leaf: Certificate, sent: Certificate[], store: () => Certificate[]): Certificate[] {
+  const rest = [...sent];
+  const out: Certificate[] = [];
+  let last = leaf;
+  for (let i = rest.findIndex((c) => couldIssue(c, last)); i >= 0; i = rest.findIndex((c) => couldIssue(c, last))) {
+    last = rest.splice(i, 1)[0]!;
+    out.push(last);
+  }
+  while (!last.selfIssued) {
+    const ca = store().find((a) => couldIssue(a, last));
+    if (!ca || out.includes(ca)) break;
+    out.push(ca);
+    last = ca;
+  }
+  return out;
 }
 
 export type HandshakeRunner =
@@ -68,6 +91,8 @@ export class TLSSocket extends Duplex {
   private forwardsTimeout = false;
   /** The first certificate of our configuration (getCertificate() when we sent none). */
   private configuredCertificate: Certificate | undefined;
+  /** Server: the trust anchors of its own context (see getPeerCertificate). */
+  private issuerStore: (() => Certificate[]) | undefined;
 
   constructor(transport: Duplex, runner: HandshakeRunner, opts: { handshakeTimeout?: number; trace?: (e: TraceEvent) => void } = {}) {
     super({ allowHalfOpen: false });
@@ -142,7 +167,7 @@ export class TLSSocket extends Duplex {
       const result =
         runner.role === 'client'
           ? await clientHandshake(this.engine, this.noteConfig({ ...runner.config(this.abort.signal, onKeylog), socket: this, onOCSPResponse: (r) => this.emitOCSPResponse(r) }))
-          : await serverHandshake(this.engine, this.noteConfig({ ...runner.config(this.abort.signal, onKeylog), socket: this }));
+          : await serverHandshake(this.engine, this.noteServerConfig(this.noteConfig({ ...runner.config(this.abort.signal, onKeylog), socket: this })));
       if (this.engine.error || this.destroyed) return;
       clearTimeout(this.handshakeTimer);
       this.session = result;
@@ -175,6 +200,12 @@ export class TLSSocket extends Duplex {
 
   private noteConfig<T extends { certificates: CertifiedKey[] }>(cfg: T): T {
     this.configuredCertificate = cfg.certificates[0]?.leaf;
+    return cfg;
+  }
+
+  /** The server's own trust store, where node looks up the issuers getPeerCertificate(true) shows. */
+  private noteServerConfig(cfg: ServerConfig): ServerConfig {
+    this.issuerStore = cfg.trustAnchors;
     return cfg;
   }
 
@@ -340,8 +371,13 @@ export class TLSSocket extends Duplex {
     const certs = this.session?.peerCertificates ?? [];
     const leaf = certs[0];
     if (!leaf) return {};
-    const chain = this.session?.verifiedChain ?? certs;
-    return (detailed ? toPeerCertificate(leaf, chain.slice(1)) : toPeerCertificate(leaf)) as unknown as Record<string, unknown>;
+    if (!detailed) return toPeerCertificate(leaf) as unknown as Record<string, unknown>;
+    // Server: node's chain (GetPeerCert) — what the client sent (a resumed session keeps only the leaf,
+    // as OpenSSL's), completed from the server's own store, also when an SNI context verified it.
+    const issuers = this.role === 'server' && this.issuerStore
+      ? nodeIssuerChain(leaf, this.session!.resumed ? [] : certs.slice(1), this.issuerStore)
+      : (this.session?.verifiedChain ?? certs).slice(1);
+    return toPeerCertificate(leaf, issuers) as unknown as Record<string, unknown>;
   }
 
   /** Our own certificate, in getPeerCertificate()'s shape (node: getCertificate); {} when we have none. */
