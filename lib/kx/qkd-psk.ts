@@ -10,7 +10,7 @@
 import { TLSError } from '../alert.js';
 import { KeyDeliveryError } from '../qkd/key-delivery.js';
 import type { ClientPskCallback, PskAnswer, ServerPskCallback } from './psk.js';
-import { DEFAULT_QKD_KEY_BITS, checkKeySize, kmeCall, kmeName, type QkdOptions } from './qkd-options.js';
+import { DEFAULT_QKD_KEY_BITS, checkKeySize, kmeCall, kmeName, serverKmeCall, type QkdOptions } from './qkd-options.js';
 
 export type QkdPskMode = 'psk' | 'psk-hint';
 
@@ -47,7 +47,8 @@ export function qkdPskServerOptions(q: QkdOptions, mode: QkdPskMode): { pskCallb
     return {
       pskCallback: async (_socket, identity) => {
         try {
-          const k = await kmeCall(q, signal(), `dec_keys for key ${identity}`, (s) => q.delivery.getKeyById(peer(q), identity, { sizeBits: bits, signal: s }));
+          // Any client can name a key_ID: the server's dec_keys is under the key budget too.
+          const k = await serverKmeCall(q, signal(), `dec_keys for key ${identity}`, (s) => q.delivery.getKeyById(peer(q), identity, { sizeBits: bits, signal: s }));
           checkKeySize(k.key, bits, kmeName(q, k.kmeId));
           return k.key;
         } catch (e) {
@@ -62,7 +63,7 @@ export function qkdPskServerOptions(q: QkdOptions, mode: QkdPskMode): { pskCallb
   const pending = new WeakMap<object, { keyId: string; key: Uint8Array }>();
   return {
     pskIdentityHint: async (socket) => {
-      const k = await kmeCall(q, signal(), `enc_keys for ${peer(q)}`, (s) => q.delivery.getKey(peer(q), { sizeBits: bits, signal: s }));
+      const k = await serverKmeCall(q, signal(), `enc_keys for ${peer(q)}`, (s) => q.delivery.getKey(peer(q), { sizeBits: bits, signal: s }));
       checkKeySize(k.key, bits, kmeName(q, k.kmeId));
       pending.set(socket as object, { keyId: k.keyId, key: k.key });
       return k.keyId;

@@ -15,7 +15,7 @@ import { ExtensionType } from '../handshake/extensions.js';
 import { Reader } from '../wire/reader.js';
 import { Writer } from '../wire/writer.js';
 import type { KeyExchange, KeyExchangeProvider, KxContext } from './key-exchange.js';
-import { DEFAULT_QKD_KEY_BITS, apiCode, checkKeySize, kmeCall, kmeName, qkdOptions, requireQkd } from './qkd-options.js';
+import { DEFAULT_QKD_KEY_BITS, apiCode, checkKeySize, kmeCall, kmeName, qkdOptions, requireQkd, serverKmeCall } from './qkd-options.js';
 
 export interface QkdSaeExtension {
   saeId: string;
@@ -58,7 +58,8 @@ export class QkdState {
     const slave = clientSae(ctx);
     if (!slave) throw new TLSError('handshake_failure', 'client did not announce a usable QKD SAE ID');
     const bits = q.keySizeBits ?? DEFAULT_QKD_KEY_BITS;
-    const k = await kmeCall(q, ctx.signal, `enc_keys for ${slave}`, (signal) => q.delivery.getKey(slave, { sizeBits: bits, signal }));
+    // Under the server's key budget: a refused ClientHello fails here, before any KME call.
+    const k = await serverKmeCall(q, ctx.signal, `enc_keys for ${slave}`, (signal) => q.delivery.getKey(slave, { sizeBits: bits, signal }));
     checkKeySize(k.key, bits, kmeName(q, k.kmeId));
     this.key = k.key;
     Object.assign(ctx.info, { qkdKeyId: k.keyId, qkdMasterSae: q.saeId, qkdSlaveSae: slave, qkdApi: q.delivery.api, qkdKme: kmeName(q, k.kmeId) });
