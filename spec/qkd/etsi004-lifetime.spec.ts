@@ -12,11 +12,12 @@ import { KeyDeliveryError } from '../../lib/qkd/key-delivery.js';
 import { KmeBackend004 } from '../../lib/qkd/kme/backend004.js';
 import { resolveLimits } from '../../lib/qkd/kme/limits.js';
 import { startKmeNetwork, startKmeSite, type KmeNetworkOptions, type RunningKmeNetwork, type RunningKmeSite } from '../../lib/qkd/kme/network.js';
-import { inProcessPeer, PeerUnreachableError, type PeerApi, type PeerHandlers } from '../../lib/qkd/kme/peer.js';
+import { inProcessPeer, type PeerApi, type PeerHandlers } from '../../lib/qkd/kme/peer.js';
 import { KmeSite } from '../../lib/qkd/kme/site.js';
 import { KeyStore, type Site } from '../../lib/qkd/kme/store.js';
 import { creds, FiniteLink, tempDir, until } from './helpers.js';
 import { freePorts } from './spawn-kme.js';
+import { faultyPeer, type PeerOp } from '../helpers/faulty-peer.js';
 
 const same = (a: Uint8Array, b: Uint8Array): boolean => Buffer.from(a).equals(Buffer.from(b));
 
@@ -456,31 +457,11 @@ describe('ETSI GS QKD 004 key stream lifetime (KME)', function () {
 
 // ---- the same rules at protocol level: a KME backend over two KmeSite objects, peers that can fail ---
 
-type Op = keyof PeerApi;
-
-function faulty(inner: PeerApi, plan: { drop?: Set<Op> }): PeerApi {
-  const wrap =
-    <K extends Op>(op: K) =>
-    async (...args: Parameters<PeerApi[K]>): Promise<Awaited<ReturnType<PeerApi[K]>>> => {
-      if (plan.drop?.has(op)) throw new PeerUnreachableError(`${op} dropped`);
-      return (inner[op] as (...a: unknown[]) => Promise<Awaited<ReturnType<PeerApi[K]>>>)(...args);
-    };
-  return {
-    storeUnits: wrap('storeUnits'),
-    reserve: wrap('reserve'),
-    abort: wrap('abort'),
-    confirm: wrap('confirm'),
-    resolve: wrap('resolve'),
-    announceStream: wrap('announceStream'),
-    allocateChunk: wrap('allocateChunk'),
-  };
-}
-
 describe('ETSI GS QKD 004 stream lifetime: protocol level', function () {
   let tmp: ReturnType<typeof tempDir>;
   const clock = { t: 1_000_000 };
   const sites: Partial<Record<Site, KmeSite>> = {};
-  const plans: Record<Site, { drop?: Set<Op> }> = { A: {}, B: {} };
+  const plans: Record<Site, { drop?: Set<PeerOp> }> = { A: {}, B: {} };
   const limits = resolveLimits({ maxKeyCount: 100, maxStreamTtlS: 100 });
 
   function boot(site: Site): KmeSite {
@@ -497,7 +478,7 @@ describe('ETSI GS QKD 004 stream lifetime: protocol level', function () {
       now: () => clock.t,
     });
     const other: Site = site === 'A' ? 'B' : 'A';
-    s.peer = faulty(inProcessPeer(site, () => sites[other] as PeerHandlers | undefined), plans[site]);
+    s.peer = faultyPeer(inProcessPeer(site, () => sites[other] as PeerHandlers | undefined), plans[site]);
     sites[site] = s;
     return s;
   }

@@ -12,11 +12,12 @@ import { KeyDeliveryError } from '../../lib/qkd/key-delivery.js';
 import { runKmeCommand } from '../../lib/qkd/kme/command.js';
 import { resolveLimits, tombstoneHorizonMs } from '../../lib/qkd/kme/limits.js';
 import { startKmeNetwork, startKmeSite, type RunningKmeNetwork, type RunningKmeSite } from '../../lib/qkd/kme/network.js';
-import { inProcessPeer, PeerUnreachableError, type PeerApi, type PeerHandlers } from '../../lib/qkd/kme/peer.js';
+import { inProcessPeer, type PeerApi, type PeerHandlers } from '../../lib/qkd/kme/peer.js';
 import { KmeSite } from '../../lib/qkd/kme/site.js';
 import { KeyStore, type KeyBinding, type Site } from '../../lib/qkd/kme/store.js';
 import { creds, FiniteLink, tempDir, until } from './helpers.js';
 import { freePorts } from './spawn-kme.js';
+import { faultyPeer, type PeerOp } from '../helpers/faulty-peer.js';
 
 const NOT_FOUND = 'one or more keys specified are not found on KME';
 const same = (a: Uint8Array, b: Uint8Array): boolean => Buffer.from(a).equals(Buffer.from(b));
@@ -313,33 +314,11 @@ describe('ETSI GS QKD 014 key lifetime (KME)', function () {
 
 // ---- protocol level: two KmeSite objects, peers that can fail, a clock per site ------------------
 
-type Op = keyof PeerApi;
-
-function faulty(inner: PeerApi, plan: { drop?: Set<Op>; loseReply?: Set<Op> }): PeerApi {
-  const wrap =
-    <K extends Op>(op: K) =>
-    async (...args: Parameters<PeerApi[K]>): Promise<Awaited<ReturnType<PeerApi[K]>>> => {
-      if (plan.drop?.has(op)) throw new PeerUnreachableError(`${op} dropped`);
-      const r = await (inner[op] as (...a: unknown[]) => Promise<Awaited<ReturnType<PeerApi[K]>>>)(...args);
-      if (plan.loseReply?.has(op)) throw new PeerUnreachableError(`${op} reply lost`);
-      return r;
-    };
-  return {
-    storeUnits: wrap('storeUnits'),
-    reserve: wrap('reserve'),
-    abort: wrap('abort'),
-    confirm: wrap('confirm'),
-    resolve: wrap('resolve'),
-    announceStream: wrap('announceStream'),
-    allocateChunk: wrap('allocateChunk'),
-  };
-}
-
 describe('014 key lifetime and tombstones: protocol level', function () {
   let tmp: ReturnType<typeof tempDir>;
   const clocks: Record<Site, { t: number }> = { A: { t: 0 }, B: { t: 0 } };
   const sites: Partial<Record<Site, KmeSite>> = {};
-  const plans: Record<Site, { drop?: Set<Op>; loseReply?: Set<Op> }> = { A: {}, B: {} };
+  const plans: Record<Site, { drop?: Set<PeerOp>; loseReply?: Set<PeerOp> }> = { A: {}, B: {} };
   const limits = resolveLimits({ maxKeyCount: 100, maxKeyAgeS: 100, maxReservationAgeS: 600, maxClockSkewS: 60 });
   const HORIZON = tombstoneHorizonMs(limits); // (600 + 2 x 60) s
   const M = limits.maxReservationAgeS * 1000;
@@ -359,7 +338,7 @@ describe('014 key lifetime and tombstones: protocol level', function () {
       now: () => clocks[site].t,
     });
     const other: Site = site === 'A' ? 'B' : 'A';
-    s.peer = faulty(inProcessPeer(site, () => sites[other] as PeerHandlers | undefined), plans[site]);
+    s.peer = faultyPeer(inProcessPeer(site, () => sites[other] as PeerHandlers | undefined), plans[site]);
     sites[site] = s;
     return s;
   }

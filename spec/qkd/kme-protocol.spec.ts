@@ -4,39 +4,20 @@
 import { expect } from 'chai';
 import { join } from 'node:path';
 import { resolveLimits } from '../../lib/qkd/kme/limits.js';
-import { inProcessPeer, PeerUnreachableError, type PeerApi, type PeerHandlers } from '../../lib/qkd/kme/peer.js';
+import { inProcessPeer, type PeerApi, type PeerHandlers } from '../../lib/qkd/kme/peer.js';
 import { KmeSite } from '../../lib/qkd/kme/site.js';
 import { KeyStore, type Site } from '../../lib/qkd/kme/store.js';
 import { tempDir } from './helpers.js';
+import { faultyPeer, type PeerOp } from '../helpers/faulty-peer.js';
 
 const limits = resolveLimits({ maxKeyCount: 100 });
-type Op = keyof PeerApi;
 
 /** A peer whose calls can be dropped before delivery, or have their answer lost after delivery. */
-function faulty(inner: PeerApi, plan: { down?: boolean; drop?: Set<Op>; loseReply?: Set<Op> }): PeerApi {
-  const wrap =
-    <K extends Op>(op: K) =>
-    async (...args: Parameters<PeerApi[K]>): Promise<Awaited<ReturnType<PeerApi[K]>>> => {
-      if (plan.down || plan.drop?.has(op)) throw new PeerUnreachableError(`${op} dropped`);
-      const r = await (inner[op] as (...a: unknown[]) => Promise<Awaited<ReturnType<PeerApi[K]>>>)(...args);
-      if (plan.loseReply?.has(op)) throw new PeerUnreachableError(`${op} reply lost`);
-      return r;
-    };
-  return {
-    storeUnits: wrap('storeUnits'),
-    reserve: wrap('reserve'),
-    abort: wrap('abort'),
-    confirm: wrap('confirm'),
-    resolve: wrap('resolve'),
-    announceStream: wrap('announceStream'),
-    allocateChunk: wrap('allocateChunk'),
-  };
-}
 
 describe('KME reservation protocol under failures', function () {
   let tmp: ReturnType<typeof tempDir>;
   const sites: Partial<Record<Site, KmeSite>> = {};
-  const plans: Record<Site, { down?: boolean; drop?: Set<Op>; loseReply?: Set<Op> }> = { A: {}, B: {} };
+  const plans: Record<Site, { down?: boolean; drop?: Set<PeerOp>; loseReply?: Set<PeerOp> }> = { A: {}, B: {} };
 
   /** (Re)start a site over its store; its calls to the peer go through plans[site]. */
   function boot(site: Site): KmeSite {
@@ -52,7 +33,7 @@ describe('KME reservation protocol under failures', function () {
       resolveAfterMs: 0,
     });
     const other: Site = site === 'A' ? 'B' : 'A';
-    s.peer = faulty(inProcessPeer(site, () => sites[other] as PeerHandlers | undefined), plans[site]);
+    s.peer = faultyPeer(inProcessPeer(site, () => sites[other] as PeerHandlers | undefined), plans[site]);
     sites[site] = s;
     return s;
   }
