@@ -8,23 +8,16 @@ import { loadCertificates, systemCertificates } from '../pki/trust-store.js';
 import type { Certificate } from '../pki/x509.js';
 import { toHex } from '../wire/bytes.js';
 import { validateObject } from './validate.js';
+import type { CommonOptions } from './options.js';
 
 /**
  * What createSecureContext() reads: node's createSecureContext options that qtls implements (plus
  * `groups`, qtls's other name for `ecdhCurve`). node's other ones (pfx, passphrase, crl, secureOptions…)
  * are accepted and ignored, as createServer() ignores them.
  */
-export interface SecureContextOptions {
-  cert?: string | Buffer | Array<string | Buffer>;
-  key?: string | Buffer | Array<string | Buffer | { pem: string | Buffer }>;
+export interface SecureContextOptions extends Pick<CommonOptions, 'cert' | 'key' | 'ciphers' | 'ecdhCurve' | 'groups' | 'sigalgs'> {
   /** Trust anchors; without it the system store is used (as node's bundled roots). */
-  ca?: string | Buffer | Array<string | Buffer>;
-  /** IANA or OpenSSL names, colon-separated. */
-  ciphers?: string;
-  /** Colon-separated group names (node: ecdhCurve). */
-  ecdhCurve?: string;
-  groups?: string;
-  sigalgs?: string;
+  ca?: CommonOptions['ca'];
   /** PKCS#3 DH parameters (PEM or DER) for DHE when the client names no RFC 7919 group. */
   dhparam?: string | Buffer;
   minVersion?: string;
