@@ -10,7 +10,8 @@
 import { TLSError } from '../alert.js';
 import { KeyDeliveryError } from '../qkd/key-delivery.js';
 import type { ClientPskCallback, PskAnswer, ServerPskCallback } from './psk.js';
-import { DEFAULT_QKD_KEY_BITS, checkKeySize, kmeCall, kmeName, serverKmeCall, type QkdOptions } from './qkd-options.js';
+import { DEFAULT_QKD_KEY_BITS, checkKeySize, kmeCall, kmeName, type QkdOptions } from './qkd-options.js';
+import { serverKmeCall } from './qkd-key-budget.js';
 
 export type QkdPskMode = 'psk' | 'psk-hint';
 

@@ -15,7 +15,8 @@ import { ExtensionType } from '../handshake/extensions.js';
 import { Reader } from '../wire/reader.js';
 import { Writer } from '../wire/writer.js';
 import type { KeyExchange, KeyExchangeProvider, KxContext } from './key-exchange.js';
-import { DEFAULT_QKD_KEY_BITS, apiCode, checkKeySize, kmeCall, kmeName, qkdOptions, requireQkd, serverKmeCall } from './qkd-options.js';
+import { DEFAULT_QKD_KEY_BITS, apiCode, checkKeySize, kmeCall, kmeName, qkdOptions, requireQkd } from './qkd-options.js';
+import { serverKmeCall } from './qkd-key-budget.js';
 
 export interface QkdSaeExtension {
   saeId: string;

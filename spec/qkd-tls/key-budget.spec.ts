@@ -7,7 +7,8 @@
 import { expect } from 'chai';
 import type { DeliveredKey, KeyDelivery, KeyRequestOptions } from '../../lib/qkd/key-delivery.js';
 import { KeyDeliveryError } from '../../lib/qkd/key-delivery.js';
-import { pendingKeyRequests, setKeyBudgetClock, type QkdOptions } from '../../lib/kx/qkd-options.js';
+import type { QkdOptions } from '../../lib/kx/qkd-options.js';
+import { pendingKeyRequests, setKeyBudgetClock } from '../../lib/kx/qkd-key-budget.js';
 import { qkdPskClientOptions, qkdPskServerOptions } from '../../lib/kx/qkd-psk.js';
 import { startQtlsServer, type QtlsServer } from '../hostile/helpers/qtls.js';
 import { GatedLink, expectEcho, expectTlsError, hangingDelivery, runClient, sleep, startQkdNet, until, type QkdTestNet } from '../helpers/qkd-tls.js';
