@@ -12,12 +12,11 @@ import { KeyDeliveryError } from '../../lib/qkd/key-delivery.js';
 import { KmeBackend004 } from '../../lib/qkd/kme/backend004.js';
 import { resolveLimits } from '../../lib/qkd/kme/limits.js';
 import { startKmeNetwork, startKmeSite, type KmeNetworkOptions, type RunningKmeNetwork, type RunningKmeSite } from '../../lib/qkd/kme/network.js';
-import { inProcessPeer, type PeerApi, type PeerHandlers } from '../../lib/qkd/kme/peer.js';
 import { KmeSite } from '../../lib/qkd/kme/site.js';
 import { KeyStore, type Site } from '../../lib/qkd/kme/store.js';
 import { creds, FiniteLink, tempDir, until } from './helpers.js';
 import { freePorts } from './spawn-kme.js';
-import { faultyPeer, type PeerOp } from '../helpers/faulty-peer.js';
+import { bootTestSite, type PeerOp } from '../helpers/kme-test-sites.js';
 
 const same = (a: Uint8Array, b: Uint8Array): boolean => Buffer.from(a).equals(Buffer.from(b));
 
@@ -464,24 +463,9 @@ describe('ETSI GS QKD 004 stream lifetime: protocol level', function () {
   const plans: Record<Site, { drop?: Set<PeerOp> }> = { A: {}, B: {} };
   const limits = resolveLimits({ maxKeyCount: 100, maxStreamTtlS: 100 });
 
-  function boot(site: Site): KmeSite {
-    const s = new KmeSite({
-      site,
-      kmeId: site === 'A' ? 'kme-a' : 'kme-b',
-      peerKmeId: site === 'A' ? 'kme-b' : 'kme-a',
-      localSaes: [site === 'A' ? 'sae-a' : 'sae-b'],
-      peerSaes: [site === 'A' ? 'sae-b' : 'sae-a'],
-      store: new KeyStore(join(tmp.dir, `${site}.db`), site, 32),
-      limits,
-      reconcileMs: 3_600_000,
-      resolveAfterMs: 0,
-      now: () => clock.t,
-    });
-    const other: Site = site === 'A' ? 'B' : 'A';
-    s.peer = faultyPeer(inProcessPeer(site, () => sites[other] as PeerHandlers | undefined), plans[site]);
-    sites[site] = s;
-    return s;
-  }
+  /** (Re)start a site over its store; its calls to the peer go through plans[site]. */
+  const boot = (site: Site): KmeSite => bootTestSite(site, { dir: tmp.dir, limits, sites, plans, now: () => clock.t });
+
 
   const qos = (q: Partial<Qos> = {}): Qos => ({ ...DEFAULT_QOS, ...q });
   const open = (site: Site, ksid = NULL_KSID, q: Partial<Qos> = {}) => {

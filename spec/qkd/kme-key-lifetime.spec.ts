@@ -12,12 +12,11 @@ import { KeyDeliveryError } from '../../lib/qkd/key-delivery.js';
 import { runKmeCommand } from '../../lib/qkd/kme/command.js';
 import { resolveLimits, tombstoneHorizonMs } from '../../lib/qkd/kme/limits.js';
 import { startKmeNetwork, startKmeSite, type RunningKmeNetwork, type RunningKmeSite } from '../../lib/qkd/kme/network.js';
-import { inProcessPeer, type PeerApi, type PeerHandlers } from '../../lib/qkd/kme/peer.js';
 import { KmeSite } from '../../lib/qkd/kme/site.js';
-import { KeyStore, type KeyBinding, type Site } from '../../lib/qkd/kme/store.js';
+import type { KeyBinding, Site } from '../../lib/qkd/kme/store.js';
 import { creds, FiniteLink, tempDir, until } from './helpers.js';
 import { freePorts } from './spawn-kme.js';
-import { faultyPeer, type PeerOp } from '../helpers/faulty-peer.js';
+import { bootTestSite, type PeerOp } from '../helpers/kme-test-sites.js';
 
 const NOT_FOUND = 'one or more keys specified are not found on KME';
 const same = (a: Uint8Array, b: Uint8Array): boolean => Buffer.from(a).equals(Buffer.from(b));
@@ -324,24 +323,9 @@ describe('014 key lifetime and tombstones: protocol level', function () {
   const M = limits.maxReservationAgeS * 1000;
   const S = limits.maxClockSkewS * 1000;
 
-  function boot(site: Site): KmeSite {
-    const s = new KmeSite({
-      site,
-      kmeId: site === 'A' ? 'kme-a' : 'kme-b',
-      peerKmeId: site === 'A' ? 'kme-b' : 'kme-a',
-      localSaes: [site === 'A' ? 'sae-a' : 'sae-b'],
-      peerSaes: [site === 'A' ? 'sae-b' : 'sae-a'],
-      store: new KeyStore(join(tmp.dir, `${site}.db`), site, 32),
-      limits,
-      reconcileMs: 3_600_000, // reconcile only when the test says so
-      resolveAfterMs: 0,
-      now: () => clocks[site].t,
-    });
-    const other: Site = site === 'A' ? 'B' : 'A';
-    s.peer = faultyPeer(inProcessPeer(site, () => sites[other] as PeerHandlers | undefined), plans[site]);
-    sites[site] = s;
-    return s;
-  }
+  /** (Re)start a site over its store; its calls to the peer go through plans[site]. */
+  const boot = (site: Site): KmeSite => bootTestSite(site, { dir: tmp.dir, limits, sites, plans, now: (site) => clocks[site].t });
+
 
   function crash(site: Site): void {
     const s = sites[site]!;

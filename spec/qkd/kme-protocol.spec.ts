@@ -2,13 +2,11 @@
 // or a lost message produces, injected deterministically. A "restart" is a fresh KmeSite over the same
 // SQLite file.
 import { expect } from 'chai';
-import { join } from 'node:path';
 import { resolveLimits } from '../../lib/qkd/kme/limits.js';
-import { inProcessPeer, type PeerApi, type PeerHandlers } from '../../lib/qkd/kme/peer.js';
 import { KmeSite } from '../../lib/qkd/kme/site.js';
-import { KeyStore, type Site } from '../../lib/qkd/kme/store.js';
+import type { Site } from '../../lib/qkd/kme/store.js';
 import { tempDir } from './helpers.js';
-import { faultyPeer, type PeerOp } from '../helpers/faulty-peer.js';
+import { bootTestSite, type PeerOp } from '../helpers/kme-test-sites.js';
 
 const limits = resolveLimits({ maxKeyCount: 100 });
 
@@ -20,23 +18,8 @@ describe('KME reservation protocol under failures', function () {
   const plans: Record<Site, { down?: boolean; drop?: Set<PeerOp>; loseReply?: Set<PeerOp> }> = { A: {}, B: {} };
 
   /** (Re)start a site over its store; its calls to the peer go through plans[site]. */
-  function boot(site: Site): KmeSite {
-    const s = new KmeSite({
-      site,
-      kmeId: site === 'A' ? 'kme-a' : 'kme-b',
-      peerKmeId: site === 'A' ? 'kme-b' : 'kme-a',
-      localSaes: [site === 'A' ? 'sae-a' : 'sae-b'],
-      peerSaes: [site === 'A' ? 'sae-b' : 'sae-a'],
-      store: new KeyStore(join(tmp.dir, `${site}.db`), site, 32),
-      limits,
-      reconcileMs: 3_600_000, // reconcile only when the test says so
-      resolveAfterMs: 0,
-    });
-    const other: Site = site === 'A' ? 'B' : 'A';
-    s.peer = faultyPeer(inProcessPeer(site, () => sites[other] as PeerHandlers | undefined), plans[site]);
-    sites[site] = s;
-    return s;
-  }
+  const boot = (site: Site): KmeSite => bootTestSite(site, { dir: tmp.dir, limits, sites, plans });
+
 
   /** A crash: the site object is dropped without any cleanup; its file stays as the last commit left it. */
   function crash(site: Site): void {
