@@ -4,22 +4,11 @@ import { readFileSync } from 'node:fs';
 import { Etsi014Client } from '../../lib/qkd/etsi014/client.js';
 import { Etsi014KeyDelivery } from '../../lib/qkd/etsi014/key-delivery.js';
 import { UUID_RE } from '../../lib/qkd/etsi014/types.js';
-import { KeyDeliveryError } from '../../lib/qkd/key-delivery.js';
 import { createPki } from '../../lib/qkd/kme/pki.js';
 import { startKmeNetwork, type RunningKmeNetwork } from '../../lib/qkd/kme/network.js';
-import { creds, FiniteLink, tempDir, until } from './helpers.js';
+import { creds, FiniteLink, tempDir, until, same, rejection } from './helpers.js';
 
-const same = (a: Uint8Array, b: Uint8Array): boolean => Buffer.from(a).equals(Buffer.from(b));
 
-async function rejection(p: Promise<unknown>): Promise<KeyDeliveryError> {
-  try {
-    await p;
-  } catch (e) {
-    expect(e).to.be.instanceOf(KeyDeliveryError);
-    return e as KeyDeliveryError;
-  }
-  throw new Error('expected a KeyDeliveryError');
-}
 
 describe('ETSI GS QKD 014 client <-> KME simulator', function () {
   let tmp: ReturnType<typeof tempDir>;

@@ -2,7 +2,9 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { expect } from 'chai';
 import type { LinkBlock, LinkStats, QkdLink } from '../../lib/qkd/link.js';
+import { KeyDeliveryError } from '../../lib/qkd/key-delivery.js';
 import type { PkiFiles } from '../../lib/qkd/kme/pki.js';
 
 export function tempDir(prefix: string): { dir: string; remove(): void } {
@@ -51,4 +53,18 @@ export async function until(f: () => boolean | Promise<boolean>, what: string, m
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
     await sleep(20);
   }
+}
+
+/** Equal key bytes. */
+export const same = (a: Uint8Array, b: Uint8Array): boolean => Buffer.from(a).equals(Buffer.from(b));
+
+/** The KeyDeliveryError `p` rejects with (fails the test if it resolves or rejects with anything else). */
+export async function rejection(p: Promise<unknown>): Promise<KeyDeliveryError> {
+  try {
+    await p;
+  } catch (e) {
+    expect(e).to.be.instanceOf(KeyDeliveryError);
+    return e as KeyDeliveryError;
+  }
+  throw new Error('expected a KeyDeliveryError');
 }

@@ -14,22 +14,12 @@ import { resolveLimits, tombstoneHorizonMs } from '../../lib/qkd/kme/limits.js';
 import { startKmeNetwork, startKmeSite, type RunningKmeNetwork, type RunningKmeSite } from '../../lib/qkd/kme/network.js';
 import { KmeSite } from '../../lib/qkd/kme/site.js';
 import type { KeyBinding, Site } from '../../lib/qkd/kme/store.js';
-import { creds, FiniteLink, tempDir, until } from './helpers.js';
+import { creds, FiniteLink, tempDir, until, same, rejection } from './helpers.js';
 import { freePorts } from './spawn-kme.js';
 import { bootTestSite, type PeerOp } from '../helpers/kme-test-sites.js';
 
 const NOT_FOUND = 'one or more keys specified are not found on KME';
-const same = (a: Uint8Array, b: Uint8Array): boolean => Buffer.from(a).equals(Buffer.from(b));
 
-async function rejection(p: Promise<unknown>): Promise<KeyDeliveryError> {
-  try {
-    await p;
-  } catch (e) {
-    expect(e).to.be.instanceOf(KeyDeliveryError);
-    return e as KeyDeliveryError;
-  }
-  throw new Error('expected a KeyDeliveryError');
-}
 
 /** The per-allocation rows of a site's store (units are the link's, counted separately). */
 function txRows(site: KmeSite): { txs: number; keys: number; deliveries: number } {
