@@ -10,7 +10,8 @@ import { Etsi014Client } from '../../lib/qkd/etsi014/client.js';
 import { pkiPath } from '../helpers/fixtures.js';
 import { exitCode, spawnQtls, type CliProcess } from '../helpers/qkd-cli.js';
 import { KEY_ID_004_RE, UUID_RE } from '../helpers/qkd-tls.js';
-import { runCliClient, startCliServer, type CliServer } from '../helpers/qtls-cli.js';
+import { REPO_ROOT, runCliClient, startCliServer, type CliServer } from '../helpers/qtls-cli.js';
+import { spawnSync } from 'node:child_process';
 
 interface KmeReady {
   ready: true;
@@ -121,11 +122,38 @@ describe('QKD in TLS: the qtls command', function () {
     });
   });
 
+  describe('the server\'s key budget (--qkd-rate, --qkd-max-pending)', function () {
+    it('--qkd-rate 0.001/1: the first client is served, the next is refused before any KME call, and the server says why', async function () {
+      const s = await server('014', ['--qkd', 'hybrid', '--qkd-rate', '0.001/1', '--qkd-max-pending', '4']);
+      const ok = await client(s.port, '014', ['--qkd', 'hybrid']);
+      expect(ok.exitCode, ok.diagnostics).to.equal(0);
+      const refused = await client(s.port, '014', ['--qkd', 'hybrid']);
+      expect(refused.exitCode, refused.diagnostics).to.equal(1);
+      expect(refused.stderr).to.match(/^error: received alert handshake_failure/m);
+      expect(await s.waitFor(() => /QKD key budget exhausted: rate limit of 0\.001 requests\/s \(burst 1\)/.test(s.stderr), 5000), s.stderr).to.equal(true);
+    });
+  });
+
   describe('usage errors', function () {
     it('--kme without --sae-cert/--sae-key/--kme-ca: exit 2 and says what is missing', async function () {
       const r = await runCliClient(['127.0.0.1:1', '--kme', site('B').api014], { timeoutMs: 20_000 });
       expect(r.exitCode, r.diagnostics).to.equal(2);
       expect(r.stderr).to.match(/--kme needs --sae-cert, --sae-key and --kme-ca/);
+    });
+
+    it('--qkd-rate on the client, or a malformed budget on the server: exit 2 with the reason', async function () {
+      const c = await runCliClient(['127.0.0.1:1', ...kmeFlags('B', 'sae-b', '014'), '--qkd-rate', '5'], { timeoutMs: 20_000 });
+      expect(c.exitCode, c.diagnostics).to.equal(2);
+      expect(c.stderr).to.match(/--qkd-max-pending and --qkd-rate are server options/);
+      for (const [flag, value, why] of [
+        ['--qkd-rate', 'fast', /--qkd-rate must be PER_SECOND\[\/BURST\]/],
+        ['--qkd-rate', '5/0', /--qkd-rate must be/],
+        ['--qkd-max-pending', '0', /--qkd-max-pending must be a positive integer/],
+      ] as const) {
+        const r = spawnSync(process.execPath, ['--import', 'tsx', 'lib/cli/main.ts', 'server', '--port', '0', '--cert', pkiPath('ecdsa-p256-chain.pem'), '--key', pkiPath('ecdsa-p256-key.pem'), ...kmeFlags('A', 'sae-a', '014'), flag, value], { cwd: REPO_ROOT, encoding: 'utf8', timeout: 20_000 });
+        expect(r.status, `${flag} ${value}: ${r.stderr}`).to.equal(2);
+        expect(r.stderr).to.match(why);
+      }
     });
   });
 });
